@@ -1,0 +1,172 @@
+// Command webhook runs Gatewarden: the admission webhook that checks Gateway API route
+// binding and ReferenceGrants before objects are stored, and fills in listener defaults.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	gwadmission "gatewarden.dev/gatewarden/pkg/admission"
+	"gatewarden.dev/gatewarden/pkg/config"
+	"gatewarden.dev/gatewarden/pkg/policy"
+)
+
+// requiredKinds must have CRDs installed; the other kinds are served when present.
+var requiredKinds = []gwv1.Kind{policy.KindGateway, "GatewayClass", policy.KindReferenceGrant, policy.KindHTTPRoute}
+
+func main() {
+	var (
+		certDir, host, metricsAddr, probeAddr, configFile string
+		port                                              int
+	)
+	flag.StringVar(&certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "Directory with the serving certificate tls.crt and key tls.key; reloaded when they change.")
+	flag.StringVar(&host, "webhook-host", "", "Address the webhook server listens on (empty: all).")
+	flag.IntVar(&port, "webhook-port", 9443, "Port the webhook server listens on.")
+	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
+	flag.StringVar(&configFile, "config", "", "Path of a GatewardenConfiguration file (default: every rule at its default action).")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("gatewarden")
+
+	if err := run(ctrl.SetupSignalHandler(), certDir, host, port, metricsAddr, probeAddr, configFile); err != nil {
+		log.Error(err, "exiting")
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, certDir, host string, port int, metricsAddr, probeAddr, configFile string) error {
+	log := ctrl.Log.WithName("gatewarden")
+	cfg := config.Default()
+	if configFile != "" {
+		var err error
+		if cfg, err = config.Load(configFile); err != nil {
+			return fmt.Errorf("loading --config %s: %w", configFile, err)
+		}
+	}
+
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := gwv1.Install(scheme); err != nil {
+		return err
+	}
+	restConfig, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress: probeAddr,
+		WebhookServer:          webhook.NewServer(webhook.Options{Host: host, Port: port, CertDir: certDir}),
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		LeaderElection:         false,
+	})
+	if err != nil {
+		return err
+	}
+
+	available, err := availableKinds(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	if err := gwadmission.SetupIndexes(ctx, mgr.GetFieldIndexer(), available); err != nil {
+		return err
+	}
+	// Ask for every informer now so that each starts with the cache, and readiness can wait
+	// for all of them: webhooks start serving before caches sync in controller-runtime.
+	var synced []func() bool
+	for _, obj := range gwadmission.CacheObjects(available) {
+		inf, err := mgr.GetCache().GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+		if err != nil {
+			return fmt.Errorf("informer for %T: %w", obj, err)
+		}
+		synced = append(synced, inf.HasSynced)
+	}
+
+	deps := &gwadmission.Deps{
+		Cached: gwadmission.NewLookup(mgr.GetCache(), mgr.GetCache(), available),
+		Live:   gwadmission.NewLookup(mgr.GetAPIReader(), mgr.GetCache(), available),
+		Config: cfg,
+		Log:    log,
+	}
+	srv := mgr.GetWebhookServer()
+	recoverPanic := true
+	for path, h := range map[string]admission.Handler{
+		"/validate-gateway":        gwadmission.NewGatewayValidator(deps),
+		"/validate-listenerset":    gwadmission.NewListenerSetValidator(deps),
+		"/validate-httproute":      gwadmission.NewHTTPRouteValidator(deps),
+		"/validate-grpcroute":      gwadmission.NewGRPCRouteValidator(deps),
+		"/validate-tlsroute":       gwadmission.NewTLSRouteValidator(deps),
+		"/validate-tcproute":       gwadmission.NewTCPRouteValidator(deps),
+		"/validate-udproute":       gwadmission.NewUDPRouteValidator(deps),
+		"/validate-referencegrant": gwadmission.NewReferenceGrantValidator(deps),
+		"/mutate-gateway":          gwadmission.NewGatewayDefaulter(deps),
+		"/mutate-listenerset":      gwadmission.NewListenerSetDefaulter(deps),
+	} {
+		srv.Register(path, &webhook.Admission{Handler: h, RecoverPanic: &recoverPanic})
+	}
+
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("informers", func(*http.Request) error {
+		for _, hasSynced := range synced {
+			if !hasSynced() {
+				return errors.New("informers have not synced yet")
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	log.Info("starting", "webhookPort", port, "certDir", certDir, "webhookNamespace", cfg.WebhookNamespace)
+	return mgr.Start(ctx)
+}
+
+// availableKinds finds which Gateway API kinds have CRDs serving v1. The required ones must;
+// the others are served only when installed (restart Gatewarden after installing them).
+func availableKinds(mapper meta.RESTMapper) (func(gwv1.Kind) bool, error) {
+	have := map[gwv1.Kind]bool{}
+	for kind := range policy.ServedVersions {
+		_, err := mapper.RESTMapping(schema.GroupKind{Group: gwv1.GroupName, Kind: string(kind)}, "v1")
+		switch {
+		case err == nil:
+			have[kind] = true
+		case meta.IsNoMatchError(err):
+		default:
+			return nil, fmt.Errorf("discovering %s: %w", kind, err)
+		}
+	}
+	for _, k := range requiredKinds {
+		if !have[k] {
+			return nil, fmt.Errorf("the %s CRD (gateway.networking.k8s.io/v1) is not installed: install the Gateway API CRDs first", k)
+		}
+	}
+	return func(k gwv1.Kind) bool { return have[k] }, nil
+}
+

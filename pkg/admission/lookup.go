@@ -1,0 +1,259 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"gatewarden.dev/gatewarden/pkg/policy"
+)
+
+// Field index names for the reverse lookups.
+const (
+	// IndexParent indexes Routes by "Kind/namespace/name" of each Gateway or ListenerSet
+	// their parentRefs name.
+	IndexParent = "gatewarden.parent"
+	// IndexRefNamespace indexes Routes, Gateways and ListenerSets by each namespace other
+	// than their own that they reference.
+	IndexRefNamespace = "gatewarden.refNamespace"
+)
+
+// routeKind ties a Route kind's Go types to its reduction for the rules.
+type routeKind struct {
+	kind    gwv1.Kind
+	newObj  func() client.Object
+	newList func() client.ObjectList
+	items   func(client.ObjectList) []*policy.Route
+	reduce  func(client.Object) *policy.Route
+}
+
+func listOf[T any, PT interface {
+	*T
+	client.Object
+}](items []T, reduce func(PT) *policy.Route) []*policy.Route {
+	out := make([]*policy.Route, 0, len(items))
+	for i := range items {
+		out = append(out, reduce(PT(&items[i])))
+	}
+	return out
+}
+
+// RouteKinds lists the Route kinds Gatewarden caches and checks.
+var RouteKinds = []routeKind{
+	{policy.KindHTTPRoute, func() client.Object { return &gwv1.HTTPRoute{} }, func() client.ObjectList { return &gwv1.HTTPRouteList{} },
+		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.HTTPRouteList).Items, policy.RouteFromHTTPRoute) },
+		func(o client.Object) *policy.Route { return policy.RouteFromHTTPRoute(o.(*gwv1.HTTPRoute)) }},
+	{policy.KindGRPCRoute, func() client.Object { return &gwv1.GRPCRoute{} }, func() client.ObjectList { return &gwv1.GRPCRouteList{} },
+		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.GRPCRouteList).Items, policy.RouteFromGRPCRoute) },
+		func(o client.Object) *policy.Route { return policy.RouteFromGRPCRoute(o.(*gwv1.GRPCRoute)) }},
+	{policy.KindTLSRoute, func() client.Object { return &gwv1.TLSRoute{} }, func() client.ObjectList { return &gwv1.TLSRouteList{} },
+		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.TLSRouteList).Items, policy.RouteFromTLSRoute) },
+		func(o client.Object) *policy.Route { return policy.RouteFromTLSRoute(o.(*gwv1.TLSRoute)) }},
+	{policy.KindTCPRoute, func() client.Object { return &gwv1.TCPRoute{} }, func() client.ObjectList { return &gwv1.TCPRouteList{} },
+		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.TCPRouteList).Items, policy.RouteFromTCPRoute) },
+		func(o client.Object) *policy.Route { return policy.RouteFromTCPRoute(o.(*gwv1.TCPRoute)) }},
+	{policy.KindUDPRoute, func() client.Object { return &gwv1.UDPRoute{} }, func() client.ObjectList { return &gwv1.UDPRouteList{} },
+		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.UDPRouteList).Items, policy.RouteFromUDPRoute) },
+		func(o client.Object) *policy.Route { return policy.RouteFromUDPRoute(o.(*gwv1.UDPRoute)) }},
+}
+
+// parentKeys returns the IndexParent values of a Route.
+func parentKeys(r *policy.Route) []string {
+	var keys []string
+	for _, ref := range r.ParentRefs {
+		group, kind, ns := gwv1.Group(gwv1.GroupName), policy.KindGateway, r.Namespace
+		if ref.Group != nil {
+			group = *ref.Group
+		}
+		if ref.Kind != nil {
+			kind = *ref.Kind
+		}
+		if ref.Namespace != nil && *ref.Namespace != "" {
+			ns = string(*ref.Namespace)
+		}
+		if group == policy.Group {
+			keys = append(keys, parentKey(kind, ns, string(ref.Name)))
+		}
+	}
+	return keys
+}
+
+func parentKey(kind gwv1.Kind, namespace, name string) string {
+	return fmt.Sprintf("%s/%s/%s", kind, namespace, name)
+}
+
+// refNamespaces returns the IndexRefNamespace values of a referrer.
+func refNamespaces(r *policy.Referrer) []string {
+	var out []string
+	for _, ref := range r.Refs {
+		if ref.Namespace != "" && ref.Namespace != r.Namespace {
+			out = append(out, ref.Namespace)
+		}
+	}
+	return out
+}
+
+// SetupIndexes registers the field indexes the reverse lookups use, for the available
+// Route kinds.
+func SetupIndexes(ctx context.Context, indexer client.FieldIndexer, available func(gwv1.Kind) bool) error {
+	for _, rk := range RouteKinds {
+		if !available(rk.kind) {
+			continue
+		}
+		if err := indexer.IndexField(ctx, rk.newObj(), IndexParent, func(o client.Object) []string { return parentKeys(rk.reduce(o)) }); err != nil {
+			return err
+		}
+		if err := indexer.IndexField(ctx, rk.newObj(), IndexRefNamespace, func(o client.Object) []string { return refNamespaces(&rk.reduce(o).Referrer) }); err != nil {
+			return err
+		}
+	}
+	if err := indexer.IndexField(ctx, &gwv1.Gateway{}, IndexRefNamespace, func(o client.Object) []string {
+		return refNamespaces(policy.ReferrerFromGateway(o.(*gwv1.Gateway)))
+	}); err != nil {
+		return err
+	}
+	if available(policy.KindListenerSet) {
+		if err := indexer.IndexField(ctx, &gwv1.ListenerSet{}, IndexRefNamespace, func(o client.Object) []string {
+			return refNamespaces(policy.ReferrerFromListenerSet(o.(*gwv1.ListenerSet)))
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CacheObjects returns the objects the cache must hold (for cache.Options.ByObject and
+// informer start-up): Namespaces as metadata only, the rest in full.
+func CacheObjects(available func(gwv1.Kind) bool) []client.Object {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	objs := []client.Object{ns, &gwv1.Gateway{}, &gwv1.GatewayClass{}, &gwv1.ReferenceGrant{}}
+	if available(policy.KindListenerSet) {
+		objs = append(objs, &gwv1.ListenerSet{})
+	}
+	for _, rk := range RouteKinds {
+		if available(rk.kind) {
+			objs = append(objs, rk.newObj())
+		}
+	}
+	return objs
+}
+
+// Lookup implements policy.Lookup over controller-runtime readers. Objects are read from
+// reader; the reverse lookups always use indexed, the cache with the field indexes above.
+// With reader = the cache it is the fast path; with reader = the API reader it confirms a
+// denial against the API server.
+type Lookup struct {
+	reader    client.Reader
+	indexed   client.Reader
+	available func(gwv1.Kind) bool
+}
+
+var _ policy.Lookup = (*Lookup)(nil)
+
+// NewLookup returns a Lookup. available tells which optional kinds have CRDs installed.
+func NewLookup(reader, indexed client.Reader, available func(gwv1.Kind) bool) *Lookup {
+	return &Lookup{reader: reader, indexed: indexed, available: available}
+}
+
+// Gateway implements policy.Lookup.
+func (l *Lookup) Gateway(ctx context.Context, namespace, name string) (*gwv1.Gateway, error) {
+	gw := &gwv1.Gateway{}
+	return gw, l.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, gw)
+}
+
+// ListenerSet implements policy.Lookup.
+func (l *Lookup) ListenerSet(ctx context.Context, namespace, name string) (*gwv1.ListenerSet, error) {
+	if !l.available(policy.KindListenerSet) {
+		return nil, notFound("listenersets", name)
+	}
+	ls := &gwv1.ListenerSet{}
+	return ls, l.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, ls)
+}
+
+// GatewayClass implements policy.Lookup.
+func (l *Lookup) GatewayClass(ctx context.Context, name string) (*gwv1.GatewayClass, error) {
+	gc := &gwv1.GatewayClass{}
+	return gc, l.reader.Get(ctx, types.NamespacedName{Name: name}, gc)
+}
+
+// NamespaceLabels implements policy.Lookup from the Namespace's metadata.
+func (l *Lookup) NamespaceLabels(ctx context.Context, name string) (labels.Set, error) {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := l.reader.Get(ctx, types.NamespacedName{Name: name}, ns); err != nil {
+		return nil, err
+	}
+	return labels.Set(ns.Labels), nil
+}
+
+// ReferenceGrants implements policy.Lookup.
+func (l *Lookup) ReferenceGrants(ctx context.Context, namespace string) ([]*gwv1.ReferenceGrant, error) {
+	list := &gwv1.ReferenceGrantList{}
+	if err := l.reader.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	out := make([]*gwv1.ReferenceGrant, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, &list.Items[i])
+	}
+	return out, nil
+}
+
+// RoutesForParent implements policy.Lookup through IndexParent.
+func (l *Lookup) RoutesForParent(ctx context.Context, parentKind gwv1.Kind, namespace, name string) ([]*policy.Route, error) {
+	var out []*policy.Route
+	for _, rk := range RouteKinds {
+		if !l.available(rk.kind) {
+			continue
+		}
+		list := rk.newList()
+		if err := l.indexed.List(ctx, list, client.MatchingFields{IndexParent: parentKey(parentKind, namespace, name)}); err != nil {
+			return nil, err
+		}
+		out = append(out, rk.items(list)...)
+	}
+	return out, nil
+}
+
+// ReferrersInto implements policy.Lookup through IndexRefNamespace.
+func (l *Lookup) ReferrersInto(ctx context.Context, namespace string) ([]*policy.Referrer, error) {
+	match := client.MatchingFields{IndexRefNamespace: namespace}
+	var out []*policy.Referrer
+	for _, rk := range RouteKinds {
+		if !l.available(rk.kind) {
+			continue
+		}
+		list := rk.newList()
+		if err := l.indexed.List(ctx, list, match); err != nil {
+			return nil, err
+		}
+		for _, r := range rk.items(list) {
+			out = append(out, &r.Referrer)
+		}
+	}
+	gws := &gwv1.GatewayList{}
+	if err := l.indexed.List(ctx, gws, match); err != nil {
+		return nil, err
+	}
+	for i := range gws.Items {
+		out = append(out, policy.ReferrerFromGateway(&gws.Items[i]))
+	}
+	if l.available(policy.KindListenerSet) {
+		lss := &gwv1.ListenerSetList{}
+		if err := l.indexed.List(ctx, lss, match); err != nil {
+			return nil, err
+		}
+		for i := range lss.Items {
+			out = append(out, policy.ReferrerFromListenerSet(&lss.Items[i]))
+		}
+	}
+	return out, nil
+}
+

@@ -1,0 +1,267 @@
+package policy
+
+import (
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// Group is the API group of Gateway API objects.
+const Group = gwv1.Group(gwv1.GroupName)
+
+// Kinds of the objects the rules know.
+const (
+	KindGateway        gwv1.Kind = "Gateway"
+	KindListenerSet    gwv1.Kind = "ListenerSet"
+	KindHTTPRoute      gwv1.Kind = "HTTPRoute"
+	KindGRPCRoute      gwv1.Kind = "GRPCRoute"
+	KindTLSRoute       gwv1.Kind = "TLSRoute"
+	KindTCPRoute       gwv1.Kind = "TCPRoute"
+	KindUDPRoute       gwv1.Kind = "UDPRoute"
+	KindReferenceGrant gwv1.Kind = "ReferenceGrant"
+	KindService        gwv1.Kind = "Service"
+	KindSecret         gwv1.Kind = "Secret"
+)
+
+// Ref is one reference from an object to another object, with the field that holds it.
+// Namespace is empty for a reference within the referrer's namespace.
+type Ref struct {
+	Path      *field.Path
+	Group     gwv1.Group
+	Kind      gwv1.Kind
+	Namespace string
+	Name      string
+	// What names the reference in messages, e.g. "backendRef" or "certificateRef".
+	What string
+}
+
+// Referrer is an object that holds references, reduced to what the ReferenceGrant rules need.
+type Referrer struct {
+	Kind      gwv1.Kind
+	Namespace string
+	Name      string
+	Refs      []Ref
+}
+
+// Route is a Route of any kind, reduced to what the binding and reference rules need.
+// One set of rules serves every Route kind and API version through it.
+type Route struct {
+	Referrer
+	ParentRefs []gwv1.ParentReference
+	// Hostnames are empty for a Route that matches every hostname, and for kinds
+	// without hostnames (see UsesHostnames).
+	Hostnames []gwv1.Hostname
+}
+
+// UsesHostnames tells whether the Route's kind takes part in hostname matching.
+func (r *Route) UsesHostnames() bool {
+	switch r.Kind {
+	case KindHTTPRoute, KindGRPCRoute, KindTLSRoute:
+		return true
+	}
+	return false
+}
+
+func backendRef(ref gwv1.BackendObjectReference, fldPath *field.Path) Ref {
+	r := Ref{Path: fldPath, Group: "", Kind: KindService, Name: string(ref.Name), What: "backendRef"}
+	if ref.Group != nil {
+		r.Group = *ref.Group
+	}
+	if ref.Kind != nil {
+		r.Kind = *ref.Kind
+	}
+	if ref.Namespace != nil {
+		r.Namespace = string(*ref.Namespace)
+	}
+	return r
+}
+
+func secretRef(ref gwv1.SecretObjectReference, fldPath *field.Path) Ref {
+	r := Ref{Path: fldPath, Group: "", Kind: KindSecret, Name: string(ref.Name), What: "certificateRef"}
+	if ref.Group != nil {
+		r.Group = *ref.Group
+	}
+	if ref.Kind != nil {
+		r.Kind = *ref.Kind
+	}
+	if ref.Namespace != nil {
+		r.Namespace = string(*ref.Namespace)
+	}
+	return r
+}
+
+func objectRef(ref gwv1.ObjectReference, what string, fldPath *field.Path) Ref {
+	r := Ref{Path: fldPath, Group: ref.Group, Kind: ref.Kind, Name: string(ref.Name), What: what}
+	if ref.Namespace != nil {
+		r.Namespace = string(*ref.Namespace)
+	}
+	return r
+}
+
+func httpFilterRefs(filters []gwv1.HTTPRouteFilter, fldPath *field.Path) []Ref {
+	var refs []Ref
+	for i, f := range filters {
+		if f.RequestMirror != nil {
+			refs = append(refs, backendRef(f.RequestMirror.BackendRef, fldPath.Index(i).Child("requestMirror", "backendRef")))
+		}
+	}
+	return refs
+}
+
+func grpcFilterRefs(filters []gwv1.GRPCRouteFilter, fldPath *field.Path) []Ref {
+	var refs []Ref
+	for i, f := range filters {
+		if f.RequestMirror != nil {
+			refs = append(refs, backendRef(f.RequestMirror.BackendRef, fldPath.Index(i).Child("requestMirror", "backendRef")))
+		}
+	}
+	return refs
+}
+
+// RouteFromHTTPRoute reduces an HTTPRoute, including the backendRefs inside its filters.
+func RouteFromHTTPRoute(hr *gwv1.HTTPRoute) *Route {
+	r := &Route{
+		Referrer:   Referrer{Kind: KindHTTPRoute, Namespace: hr.Namespace, Name: hr.Name},
+		ParentRefs: hr.Spec.ParentRefs,
+		Hostnames:  hr.Spec.Hostnames,
+	}
+	rulesPath := field.NewPath("spec", "rules")
+	for i, rule := range hr.Spec.Rules {
+		rulePath := rulesPath.Index(i)
+		r.Refs = append(r.Refs, httpFilterRefs(rule.Filters, rulePath.Child("filters"))...)
+		for j, br := range rule.BackendRefs {
+			brPath := rulePath.Child("backendRefs").Index(j)
+			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, brPath))
+			r.Refs = append(r.Refs, httpFilterRefs(br.Filters, brPath.Child("filters"))...)
+		}
+	}
+	return r
+}
+
+// RouteFromGRPCRoute reduces a GRPCRoute, including the backendRefs inside its filters.
+func RouteFromGRPCRoute(gr *gwv1.GRPCRoute) *Route {
+	r := &Route{
+		Referrer:   Referrer{Kind: KindGRPCRoute, Namespace: gr.Namespace, Name: gr.Name},
+		ParentRefs: gr.Spec.ParentRefs,
+		Hostnames:  gr.Spec.Hostnames,
+	}
+	rulesPath := field.NewPath("spec", "rules")
+	for i, rule := range gr.Spec.Rules {
+		rulePath := rulesPath.Index(i)
+		r.Refs = append(r.Refs, grpcFilterRefs(rule.Filters, rulePath.Child("filters"))...)
+		for j, br := range rule.BackendRefs {
+			brPath := rulePath.Child("backendRefs").Index(j)
+			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, brPath))
+			r.Refs = append(r.Refs, grpcFilterRefs(br.Filters, brPath.Child("filters"))...)
+		}
+	}
+	return r
+}
+
+// RouteFromTLSRoute reduces a TLSRoute.
+func RouteFromTLSRoute(tr *gwv1.TLSRoute) *Route {
+	r := &Route{
+		Referrer:   Referrer{Kind: KindTLSRoute, Namespace: tr.Namespace, Name: tr.Name},
+		ParentRefs: tr.Spec.ParentRefs,
+		Hostnames:  tr.Spec.Hostnames,
+	}
+	rulesPath := field.NewPath("spec", "rules")
+	for i, rule := range tr.Spec.Rules {
+		for j, br := range rule.BackendRefs {
+			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, rulesPath.Index(i).Child("backendRefs").Index(j)))
+		}
+	}
+	return r
+}
+
+// RouteFromTCPRoute reduces a TCPRoute.
+func RouteFromTCPRoute(tr *gwv1.TCPRoute) *Route {
+	r := &Route{
+		Referrer:   Referrer{Kind: KindTCPRoute, Namespace: tr.Namespace, Name: tr.Name},
+		ParentRefs: tr.Spec.ParentRefs,
+	}
+	rulesPath := field.NewPath("spec", "rules")
+	for i, rule := range tr.Spec.Rules {
+		for j, br := range rule.BackendRefs {
+			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, rulesPath.Index(i).Child("backendRefs").Index(j)))
+		}
+	}
+	return r
+}
+
+// RouteFromUDPRoute reduces a UDPRoute.
+func RouteFromUDPRoute(ur *gwv1.UDPRoute) *Route {
+	r := &Route{
+		Referrer:   Referrer{Kind: KindUDPRoute, Namespace: ur.Namespace, Name: ur.Name},
+		ParentRefs: ur.Spec.ParentRefs,
+	}
+	rulesPath := field.NewPath("spec", "rules")
+	for i, rule := range ur.Spec.Rules {
+		for j, br := range rule.BackendRefs {
+			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, rulesPath.Index(i).Child("backendRefs").Index(j)))
+		}
+	}
+	return r
+}
+
+// ReferrerFromGateway collects a Gateway's references: listener certificateRefs, the
+// backend client certificate and the frontend CA certificates.
+func ReferrerFromGateway(gw *gwv1.Gateway) *Referrer {
+	r := &Referrer{Kind: KindGateway, Namespace: gw.Namespace, Name: gw.Name}
+	listenersPath := field.NewPath("spec", "listeners")
+	for i, l := range gw.Spec.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		certsPath := listenersPath.Index(i).Child("tls", "certificateRefs")
+		for j, ref := range l.TLS.CertificateRefs {
+			r.Refs = append(r.Refs, secretRef(ref, certsPath.Index(j)))
+		}
+	}
+	tls := gw.Spec.TLS
+	if tls == nil {
+		return r
+	}
+	tlsPath := field.NewPath("spec", "tls")
+	if tls.Backend != nil && tls.Backend.ClientCertificateRef != nil {
+		ref := secretRef(*tls.Backend.ClientCertificateRef, tlsPath.Child("backend", "clientCertificateRef"))
+		ref.What = "clientCertificateRef"
+		r.Refs = append(r.Refs, ref)
+	}
+	if fe := tls.Frontend; fe != nil {
+		r.Refs = append(r.Refs, validationRefs(fe.Default.Validation, tlsPath.Child("frontend", "default", "validation", "caCertificateRefs"))...)
+		for k, pp := range fe.PerPort {
+			caPath := tlsPath.Child("frontend", "perPort").Index(k).Child("tls", "validation", "caCertificateRefs")
+			r.Refs = append(r.Refs, validationRefs(pp.TLS.Validation, caPath)...)
+		}
+	}
+	return r
+}
+
+func validationRefs(v *gwv1.FrontendTLSValidation, fldPath *field.Path) []Ref {
+	if v == nil {
+		return nil
+	}
+	refs := make([]Ref, 0, len(v.CACertificateRefs))
+	for i, ref := range v.CACertificateRefs {
+		refs = append(refs, objectRef(ref, "caCertificateRef", fldPath.Index(i)))
+	}
+	return refs
+}
+
+// ReferrerFromListenerSet collects a ListenerSet's listener certificateRefs. A ListenerSet
+// is its own referrer: grants given to its Gateway do not extend to it.
+func ReferrerFromListenerSet(ls *gwv1.ListenerSet) *Referrer {
+	r := &Referrer{Kind: KindListenerSet, Namespace: ls.Namespace, Name: ls.Name}
+	listenersPath := field.NewPath("spec", "listeners")
+	for i, l := range ls.Spec.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		certsPath := listenersPath.Index(i).Child("tls", "certificateRefs")
+		for j, ref := range l.TLS.CertificateRefs {
+			r.Refs = append(r.Refs, secretRef(ref, certsPath.Index(j)))
+		}
+	}
+	return r
+}
+
