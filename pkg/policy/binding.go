@@ -153,8 +153,8 @@ func bindParentRef(ctx context.Context, lk Lookup, route *Route, ref gwv1.Parent
 	}
 	if len(allowed) == 0 {
 		return binding{rule: RuleNotAllowedByListeners, err: field.Forbidden(refPath, fmt.Sprintf(
-			"no listener of %s%s admits a %s from namespace %q: %s; attach to a listener that does, or ask the owner of %s to admit it in allowedRoutes",
-			p, sectionSuffix(ref), route.Kind, route.Namespace, describeAllowedRoutes(matched), p))}, nil
+			"no listener of %s%s admits kind %s from namespace %q: %s; attach to a listener that does, or ask the owner of %s to admit it in allowedRoutes",
+			p, sectionSuffix(ref), route.Kind, route.Namespace, describeAllowedRoutes(matched, p.Namespace), p))}, nil
 	}
 
 	if !route.UsesHostnames() {
@@ -212,7 +212,7 @@ func refIndex(refPath *field.Path) string {
 	return s[strings.LastIndex(s, "[")+1 : len(s)-1]
 }
 
-func describeAllowedRoutes(listeners []*gwv1.Listener) string {
+func describeAllowedRoutes(listeners []*gwv1.Listener, parentNS string) string {
 	parts := make([]string, 0, len(listeners))
 	for _, l := range listeners {
 		from := gwv1.NamespacesFromSame
@@ -232,7 +232,16 @@ func describeAllowedRoutes(listeners []*gwv1.Listener) string {
 				kinds = "no kinds"
 			}
 		}
-		parts = append(parts, fmt.Sprintf("listener %q admits %s from namespaces %s", l.Name, kinds, from))
+		where := string(from)
+		switch from {
+		case gwv1.NamespacesFromSame:
+			where = fmt.Sprintf("Same (%s)", parentNS)
+		case gwv1.NamespacesFromSelector:
+			if sel := l.AllowedRoutes.Namespaces.Selector; sel != nil {
+				where = "Selector " + metav1.FormatLabelSelector(sel)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("listener %q admits %s from namespaces %s", l.Name, kinds, where))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -1,0 +1,272 @@
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// World is an in-memory Lookup over a set of objects, as read from YAML files: the rules'
+// test fixtures and offline checks use it. Its zero value is an empty world.
+type World struct {
+	Namespaces     map[string]labels.Set
+	Gateways       []*gwv1.Gateway
+	ListenerSets   []*gwv1.ListenerSet
+	GatewayClasses []*gwv1.GatewayClass
+	Grants         []*gwv1.ReferenceGrant
+	Routes         []*Route
+}
+
+var _ Lookup = (*World)(nil)
+
+// Object is one decoded document: its kind and a pointer to its v1 type (or, for a
+// Namespace, its labels).
+type Object struct {
+	GVK       schema.GroupVersionKind
+	Namespace string
+	Name      string
+	// Value is *gwv1.Gateway, *gwv1.HTTPRoute, ..., or labels.Set for a Namespace.
+	Value any
+	// Raw is the document as JSON.
+	Raw []byte
+}
+
+// DecodeObjects reads multi-document YAML or JSON. Every document must have apiVersion and
+// kind; Gateway API kinds must be served ones. Documents of other kinds are returned with a
+// nil Value so that callers can decide what to do with them.
+func DecodeObjects(r io.Reader) ([]Object, error) {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	var out []Object
+	for i := 0; ; i++ {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		raw, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		if string(raw) == "null" {
+			continue
+		}
+		var head struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Namespace string            `json:"namespace"`
+				Name      string            `json:"name"`
+				Labels    map[string]string `json:"labels"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(raw, &head); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		if head.APIVersion == "" || head.Kind == "" {
+			return nil, fmt.Errorf("document %d: apiVersion and kind are required", i)
+		}
+		gv, err := schema.ParseGroupVersion(head.APIVersion)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		obj := Object{GVK: gv.WithKind(head.Kind), Namespace: head.Metadata.Namespace, Name: head.Metadata.Name, Raw: raw}
+		switch {
+		case obj.GVK.Group == "" && obj.GVK.Kind == "Namespace":
+			obj.Value = labels.Set(head.Metadata.Labels)
+		case obj.GVK.Group == gwv1.GroupName:
+			if obj.Value, err = newV1(gwv1.Kind(obj.GVK.Kind)); err == nil {
+				err = Decode(obj.GVK, raw, obj.Value)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("document %d (%s %s): %w", i, obj.GVK.Kind, obj.Name, err)
+			}
+		}
+		out = append(out, obj)
+	}
+}
+
+func newV1(kind gwv1.Kind) (any, error) {
+	switch kind {
+	case KindGateway:
+		return &gwv1.Gateway{}, nil
+	case KindListenerSet:
+		return &gwv1.ListenerSet{}, nil
+	case "GatewayClass":
+		return &gwv1.GatewayClass{}, nil
+	case KindReferenceGrant:
+		return &gwv1.ReferenceGrant{}, nil
+	case KindHTTPRoute:
+		return &gwv1.HTTPRoute{}, nil
+	case KindGRPCRoute:
+		return &gwv1.GRPCRoute{}, nil
+	case KindTLSRoute:
+		return &gwv1.TLSRoute{}, nil
+	case KindTCPRoute:
+		return &gwv1.TCPRoute{}, nil
+	case KindUDPRoute:
+		return &gwv1.UDPRoute{}, nil
+	}
+	return nil, fmt.Errorf("kind %s is not one Gatewarden reads", kind)
+}
+
+// ReduceRoute returns the Route of a decoded Route object, or nil for other objects.
+func ReduceRoute(v any) *Route {
+	switch o := v.(type) {
+	case *gwv1.HTTPRoute:
+		return RouteFromHTTPRoute(o)
+	case *gwv1.GRPCRoute:
+		return RouteFromGRPCRoute(o)
+	case *gwv1.TLSRoute:
+		return RouteFromTLSRoute(o)
+	case *gwv1.TCPRoute:
+		return RouteFromTCPRoute(o)
+	case *gwv1.UDPRoute:
+		return RouteFromUDPRoute(o)
+	}
+	return nil
+}
+
+// Add puts a decoded object into the world. Objects without a namespace get "default",
+// as kubectl would do.
+func (w *World) Add(obj Object) {
+	if w.Namespaces == nil {
+		w.Namespaces = map[string]labels.Set{}
+	}
+	setNS := func(ns *string) {
+		if *ns == "" {
+			*ns = "default"
+		}
+	}
+	switch o := obj.Value.(type) {
+	case labels.Set:
+		w.Namespaces[obj.Name] = o
+	case *gwv1.Gateway:
+		setNS(&o.Namespace)
+		w.Gateways = append(w.Gateways, o)
+	case *gwv1.ListenerSet:
+		setNS(&o.Namespace)
+		w.ListenerSets = append(w.ListenerSets, o)
+	case *gwv1.GatewayClass:
+		w.GatewayClasses = append(w.GatewayClasses, o)
+	case *gwv1.ReferenceGrant:
+		setNS(&o.Namespace)
+		w.Grants = append(w.Grants, o)
+	default:
+		if r := ReduceRoute(o); r != nil {
+			if r.Namespace == "" {
+				r.Namespace = "default"
+			}
+			w.Routes = append(w.Routes, r)
+		}
+	}
+}
+
+func notFound(resource, name string) error {
+	return apierrors.NewNotFound(schema.GroupResource{Group: gwv1.GroupName, Resource: resource}, name)
+}
+
+func find[T interface {
+	GetNamespace() string
+	GetName() string
+}](items []T, namespace, name string) (T, bool) {
+	i := slices.IndexFunc(items, func(o T) bool { return o.GetNamespace() == namespace && o.GetName() == name })
+	if i < 0 {
+		var zero T
+		return zero, false
+	}
+	return items[i], true
+}
+
+// Gateway implements Lookup.
+func (w *World) Gateway(_ context.Context, namespace, name string) (*gwv1.Gateway, error) {
+	if gw, ok := find(w.Gateways, namespace, name); ok {
+		return gw, nil
+	}
+	return nil, notFound("gateways", name)
+}
+
+// ListenerSet implements Lookup.
+func (w *World) ListenerSet(_ context.Context, namespace, name string) (*gwv1.ListenerSet, error) {
+	if ls, ok := find(w.ListenerSets, namespace, name); ok {
+		return ls, nil
+	}
+	return nil, notFound("listenersets", name)
+}
+
+// GatewayClass implements Lookup.
+func (w *World) GatewayClass(_ context.Context, name string) (*gwv1.GatewayClass, error) {
+	if gc, ok := find(w.GatewayClasses, "", name); ok {
+		return gc, nil
+	}
+	return nil, notFound("gatewayclasses", name)
+}
+
+// NamespaceLabels implements Lookup.
+func (w *World) NamespaceLabels(_ context.Context, name string) (labels.Set, error) {
+	if l, ok := w.Namespaces[name]; ok {
+		return l, nil
+	}
+	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, name)
+}
+
+// ReferenceGrants implements Lookup.
+func (w *World) ReferenceGrants(_ context.Context, namespace string) ([]*gwv1.ReferenceGrant, error) {
+	var out []*gwv1.ReferenceGrant
+	for _, g := range w.Grants {
+		if g.Namespace == namespace {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// RoutesForParent implements Lookup.
+func (w *World) RoutesForParent(_ context.Context, parentKind gwv1.Kind, namespace, name string) ([]*Route, error) {
+	var out []*Route
+	for _, r := range w.Routes {
+		if slices.ContainsFunc(r.ParentRefs, func(ref gwv1.ParentReference) bool {
+			group, kind, ns := parentKey(ref, r.Namespace)
+			return group == Group && kind == parentKind && ns == namespace && string(ref.Name) == name
+		}) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ReferrersInto implements Lookup.
+func (w *World) ReferrersInto(_ context.Context, namespace string) ([]*Referrer, error) {
+	var all []*Referrer
+	for _, r := range w.Routes {
+		all = append(all, &r.Referrer)
+	}
+	for _, gw := range w.Gateways {
+		all = append(all, ReferrerFromGateway(gw))
+	}
+	for _, ls := range w.ListenerSets {
+		all = append(all, ReferrerFromListenerSet(ls))
+	}
+	var out []*Referrer
+	for _, r := range all {
+		if slices.ContainsFunc(r.Refs, func(ref Ref) bool { return ref.Namespace == namespace && crossNamespace(r, ref) }) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
