@@ -36,7 +36,9 @@ func TestMain(m *testing.M) {
 		WebhookPort: localenv.AnyPort,
 		MetricsPort: localenv.AnyPort,
 		HealthPort:  localenv.AnyPort,
-		// GATEWARDEN_WEBHOOK_BIN runs a prebuilt webhook instead of building ./cmd/webhook.
+		// make test builds bin/webhook once and sets GATEWARDEN_SKIP_BUILD, since test
+		// packages run in parallel; GATEWARDEN_WEBHOOK_BIN runs another binary instead.
+		SkipBuild:     os.Getenv("GATEWARDEN_SKIP_BUILD") == "1",
 		WebhookBinary: os.Getenv("GATEWARDEN_WEBHOOK_BIN"),
 	}
 	var err error
