@@ -105,7 +105,6 @@ func New(c *Configuration) (*Config, error) {
 		errs = append(errs, fmt.Errorf("dryRunDenials: %q: use Deny or Warn", cfg.DryRunDenials))
 	}
 	cfg.exempt = append([]string{"kube-system", cfg.WebhookNamespace}, c.ExemptNamespaces...)
-	cfg.exemptSelector = labels.Nothing()
 	if c.ExemptNamespaceSelector != nil {
 		sel, err := metav1.LabelSelectorAsSelector(c.ExemptNamespaceSelector)
 		if err != nil {
@@ -137,12 +136,13 @@ func (c *Config) ExemptByName(namespace string) bool {
 	return slices.Contains(c.exempt, namespace)
 }
 
-// ExemptByLabels tells whether a namespace with these labels is exempt by selector.
+// ExemptByLabels tells whether a namespace with these labels is exempt by selector. An
+// empty selector exempts nothing: exempting every namespace is done by not installing.
 func (c *Config) ExemptByLabels(nsLabels labels.Set) bool {
-	return !c.exemptSelector.Empty() && c.exemptSelector.Matches(nsLabels)
+	return c.HasExemptSelector() && c.exemptSelector.Matches(nsLabels)
 }
 
 // HasExemptSelector tells whether namespace labels are needed to decide exemption.
 func (c *Config) HasExemptSelector() bool {
-	return !c.exemptSelector.Empty()
+	return c.exemptSelector != nil && !c.exemptSelector.Empty()
 }
