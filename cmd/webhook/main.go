@@ -169,4 +169,3 @@ func availableKinds(mapper meta.RESTMapper) (func(gwv1.Kind) bool, error) {
 	}
 	return func(k gwv1.Kind) bool { return have[k] }, nil
 }
-

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -211,8 +211,8 @@ func TestValidatingHandlers(t *testing.T) {
 		},
 		"ratcheted update warns": {
 			handler: NewHTTPRouteValidator,
-			req: request(admissionv1.Update, "HTTPRoute", "v1", strings.Replace(route("v1", "other"), `"port":80`, `"port":81`, 1), route("v1", "other")),
-			want: result{Allowed: true, Code: http.StatusOK, Warnings: []string{"spec.rules[0].backendRefs[0]: Forbidden: [ref-not-permitted] RefNotPermitted"}},
+			req:     request(admissionv1.Update, "HTTPRoute", "v1", strings.Replace(route("v1", "other"), `"port":80`, `"port":81`, 1), route("v1", "other")),
+			want:    result{Allowed: true, Code: http.StatusOK, Warnings: []string{"spec.rules[0].backendRefs[0]: Forbidden: [ref-not-permitted] RefNotPermitted"}},
 		},
 		"metadata-only update is not judged": {
 			handler: NewHTTPRouteValidator,
@@ -221,13 +221,21 @@ func TestValidatingHandlers(t *testing.T) {
 		},
 		"dry run denials as warnings when configured": {
 			handler: NewHTTPRouteValidator, cfg: dryRunCfg,
-			req:  func() admission.Request { r := request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), ""); r.DryRun = ptr.To(true); return r }(),
+			req: func() admission.Request {
+				r := request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), "")
+				r.DryRun = ptr.To(true)
+				return r
+			}(),
 			want: result{Allowed: true, Code: http.StatusOK, Warnings: []string{"spec.rules[0].backendRefs[0]: Forbidden: [ref-not-permitted] RefNotPermitted"}},
 		},
 		"dry run denied by default": {
 			handler: NewHTTPRouteValidator,
-			req:     func() admission.Request { r := request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), ""); r.DryRun = ptr.To(true); return r }(),
-			want:    denyApp,
+			req: func() admission.Request {
+				r := request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), "")
+				r.DryRun = ptr.To(true)
+				return r
+			}(),
+			want: denyApp,
 		},
 		"audit action": {
 			handler: NewHTTPRouteValidator, cfg: auditCfg, req: request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), ""),
@@ -239,7 +247,11 @@ func TestValidatingHandlers(t *testing.T) {
 		},
 		"exempt namespace by label": {
 			handler: NewHTTPRouteValidator, cfg: labelCfg,
-			req:  func() admission.Request { r := request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), ""); r.Namespace = "sandbox"; return r }(),
+			req: func() admission.Request {
+				r := request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), "")
+				r.Namespace = "sandbox"
+				return r
+			}(),
 			want: result{Allowed: true, Code: http.StatusOK},
 		},
 		"namespace without the exempt label is checked": {

@@ -47,19 +47,29 @@ func listOf[T any, PT interface {
 // RouteKinds lists the Route kinds Gatewarden caches and checks.
 var RouteKinds = []routeKind{
 	{policy.KindHTTPRoute, func() client.Object { return &gwv1.HTTPRoute{} }, func() client.ObjectList { return &gwv1.HTTPRouteList{} },
-		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.HTTPRouteList).Items, policy.RouteFromHTTPRoute) },
+		func(l client.ObjectList) []*policy.Route {
+			return listOf(l.(*gwv1.HTTPRouteList).Items, policy.RouteFromHTTPRoute)
+		},
 		func(o client.Object) *policy.Route { return policy.RouteFromHTTPRoute(o.(*gwv1.HTTPRoute)) }},
 	{policy.KindGRPCRoute, func() client.Object { return &gwv1.GRPCRoute{} }, func() client.ObjectList { return &gwv1.GRPCRouteList{} },
-		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.GRPCRouteList).Items, policy.RouteFromGRPCRoute) },
+		func(l client.ObjectList) []*policy.Route {
+			return listOf(l.(*gwv1.GRPCRouteList).Items, policy.RouteFromGRPCRoute)
+		},
 		func(o client.Object) *policy.Route { return policy.RouteFromGRPCRoute(o.(*gwv1.GRPCRoute)) }},
 	{policy.KindTLSRoute, func() client.Object { return &gwv1.TLSRoute{} }, func() client.ObjectList { return &gwv1.TLSRouteList{} },
-		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.TLSRouteList).Items, policy.RouteFromTLSRoute) },
+		func(l client.ObjectList) []*policy.Route {
+			return listOf(l.(*gwv1.TLSRouteList).Items, policy.RouteFromTLSRoute)
+		},
 		func(o client.Object) *policy.Route { return policy.RouteFromTLSRoute(o.(*gwv1.TLSRoute)) }},
 	{policy.KindTCPRoute, func() client.Object { return &gwv1.TCPRoute{} }, func() client.ObjectList { return &gwv1.TCPRouteList{} },
-		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.TCPRouteList).Items, policy.RouteFromTCPRoute) },
+		func(l client.ObjectList) []*policy.Route {
+			return listOf(l.(*gwv1.TCPRouteList).Items, policy.RouteFromTCPRoute)
+		},
 		func(o client.Object) *policy.Route { return policy.RouteFromTCPRoute(o.(*gwv1.TCPRoute)) }},
 	{policy.KindUDPRoute, func() client.Object { return &gwv1.UDPRoute{} }, func() client.ObjectList { return &gwv1.UDPRouteList{} },
-		func(l client.ObjectList) []*policy.Route { return listOf(l.(*gwv1.UDPRouteList).Items, policy.RouteFromUDPRoute) },
+		func(l client.ObjectList) []*policy.Route {
+			return listOf(l.(*gwv1.UDPRouteList).Items, policy.RouteFromUDPRoute)
+		},
 		func(o client.Object) *policy.Route { return policy.RouteFromUDPRoute(o.(*gwv1.UDPRoute)) }},
 }
 
@@ -256,4 +266,3 @@ func (l *Lookup) ReferrersInto(ctx context.Context, namespace string) ([]*policy
 	}
 	return out, nil
 }
-

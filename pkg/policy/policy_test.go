@@ -14,7 +14,6 @@ import (
 
 var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
 
-
 // subjectAnnotation marks the document a case validates. On UPDATE, the world holds the old
 // object of the same kind, namespace and name; on DELETE the subject itself is the old one.
 const subjectAnnotation = "test.gatewarden.dev/subject"
@@ -217,4 +216,3 @@ func checkGolden(t *testing.T, path, got string) {
 		t.Errorf("messages differ from %s (-want +got):\n%s", path, diff)
 	}
 }
-

@@ -264,4 +264,3 @@ func ReferrerFromListenerSet(ls *gwv1.ListenerSet) *Referrer {
 	}
 	return r
 }
-
