@@ -1,0 +1,100 @@
+package integration
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+const (
+	gateways     = "gateways.gateway.networking.k8s.io"
+	httpRoutes   = "httproutes.gateway.networking.k8s.io"
+	tlsRoutes    = "tlsroutes.gateway.networking.k8s.io"
+	grants       = "referencegrants.gateway.networking.k8s.io"
+	listenerSets = "listenersets.gateway.networking.k8s.io"
+)
+
+// assertDenied applies file, expects kubectl to fail with the webhook's denial naming rule
+// and field, and checks that the object was not stored.
+func assertDenied(t *testing.T, file, rule, fieldPath, resource, namespace, name string) {
+	t.Helper()
+	stdout, stderr, err := kubectlApply(t, file)
+	if err == nil {
+		t.Fatalf("kubectl apply -f %s succeeded, want a denial by %s\nstdout:\n%s\nstderr:\n%s", file, rule, stdout, stderr)
+	}
+	for _, want := range []string{" is invalid: ", fieldPath + ": ", "[" + rule + "]"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("kubectl apply -f %s: stderr lacks %q:\n%s", file, want, stderr)
+		}
+	}
+	assertAbsent(t, resource, namespace, name)
+}
+
+// assertAbsent checks that an object is not stored.
+func assertAbsent(t *testing.T, resource, namespace, name string) {
+	t.Helper()
+	_, stderr, err := kubectl(t, "get", resource, name, "--namespace", namespace)
+	if err == nil || !strings.Contains(stderr, "NotFound") {
+		t.Errorf("%s %s/%s is stored (or the read failed: %v %s), want it absent", resource, namespace, name, err, stderr)
+	}
+}
+
+// mustApply applies files and fails the test if kubectl fails; it returns stdout and stderr
+// (where kubectl prints admission warnings).
+func mustApply(t *testing.T, files ...string) (string, string) {
+	t.Helper()
+	stdout, stderr, err := kubectlApply(t, files...)
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
+// TestExamples applies the seed scenario of examples/ (accepted, with listener defaults
+// filled in) and then each examples/denied file (denied by the rule its header names, and
+// not stored). It owns the namespaces infra, prod, dev and backends.
+func TestExamples(t *testing.T) {
+	stdout, stderr := mustApply(t, "../../examples/seed")
+	for _, want := range []string{"gateway.gateway.networking.k8s.io/prod-web created", "referencegrant.gateway.networking.k8s.io/allow-prod-traffic created", "httproute.gateway.networking.k8s.io/foo created"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("kubectl apply -f examples/seed: stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stderr, "Warning") {
+		t.Errorf("the seed scenario drew warnings:\n%s", stderr)
+	}
+
+	// The defaulter filled allowedRoutes.kinds from the protocol and kept the Selector.
+	gw := getObject(t, gateways, "infra", "prod-web")
+	listeners, _, _ := unstructured.NestedSlice(gw.Object, "spec", "listeners")
+	allowed := listeners[0].(map[string]any)["allowedRoutes"]
+	want := map[string]any{
+		"kinds": []any{
+			map[string]any{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"},
+			map[string]any{"group": "gateway.networking.k8s.io", "kind": "GRPCRoute"},
+		},
+		"namespaces": map[string]any{"from": "Selector", "selector": map[string]any{"matchLabels": map[string]any{"env": "prod"}}},
+	}
+	if diff := cmp.Diff(want, allowed); diff != "" {
+		t.Errorf("prod-web listener allowedRoutes read back (-want +got):\n%s", diff)
+	}
+
+	cases := map[string]struct {
+		rule, field, resource, namespace, name string
+	}{
+		"route-without-grant.yaml":               {"ref-not-permitted", "spec.rules[0].backendRefs[0]", httpRoutes, "prod", "bar"},
+		"route-from-dev.yaml":                    {"route-not-allowed-by-listeners", "spec.parentRefs[0]", httpRoutes, "dev", "foo"},
+		"route-unknown-section.yaml":             {"route-no-matching-parent", "spec.parentRefs[0].sectionName", httpRoutes, "prod", "secure"},
+		"route-foreign-hostname.yaml":            {"route-no-matching-listener-hostname", "spec.hostnames", httpRoutes, "prod", "elsewhere"},
+		"gateway-certificate-without-grant.yaml": {"ref-not-permitted", "spec.listeners[0].tls.certificateRefs[0]", gateways, "infra", "prod-tls"},
+		"gateway-invalid-route-kinds.yaml":       {"listener-invalid-route-kinds", "spec.listeners[0].allowedRoutes.kinds[0]", gateways, "infra", "prod-tcp"},
+	}
+	for file, tc := range cases {
+		t.Run(file, func(t *testing.T) {
+			assertDenied(t, filepath.Join("../../examples/denied", file), tc.rule, tc.field, tc.resource, tc.namespace, tc.name)
+		})
+	}
+}
