@@ -184,12 +184,20 @@ func noMatchingParent(ref gwv1.ParentReference, p *parent, refPath *field.Path) 
 		err.Detail = fmt.Sprintf("%s has no listener named %q: %s; set sectionName to one of them", p, *ref.SectionName, have)
 		return binding{rule: RuleNoMatchingParent, err: err}
 	}
-	what := fmt.Sprintf("no listener with port %d", *ref.Port)
+	if ref.Port == nil {
+		// Only a parent without listeners gets here; the CRDs require one, but offline
+		// checks read objects no API server has validated.
+		return binding{rule: RuleNoMatchingParent, err: field.Invalid(refPath.Child("name"), string(ref.Name),
+			fmt.Sprintf("%s has no listeners; attach to a parent that has one", p))}
+	}
 	if ref.SectionName != nil {
-		what = fmt.Sprintf("listener %q does not have port %d", *ref.SectionName, *ref.Port)
+		// The named listener exists (checked above) but has another port.
+		i := slices.IndexFunc(p.Listeners, func(l gwv1.Listener) bool { return l.Name == *ref.SectionName })
+		return binding{rule: RuleNoMatchingParent, err: field.Invalid(refPath.Child("port"), *ref.Port,
+			fmt.Sprintf("listener %q of %s has port %d, not %d; set port to %d or remove it", *ref.SectionName, p, p.Listeners[i].Port, *ref.Port, p.Listeners[i].Port))}
 	}
 	return binding{rule: RuleNoMatchingParent, err: field.Invalid(refPath.Child("port"), *ref.Port,
-		fmt.Sprintf("%s has %s: %s; set port to one of them or remove it", p, what, have))}
+		fmt.Sprintf("%s has no listener with port %d: %s; set port to one of those or remove it", p, *ref.Port, have))}
 }
 
 func sectionSuffix(ref gwv1.ParentReference) string {

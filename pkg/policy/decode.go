@@ -23,7 +23,7 @@ var ServedVersions = map[gwv1.Kind][]string{
 	KindTCPRoute:       {"v1", "v1alpha2"},
 	KindUDPRoute:       {"v1", "v1alpha2"},
 	KindListenerSet:    {"v1"},
-	KindReferenceGrant: {"v1", "v1beta1", "v1alpha2"},
+	KindReferenceGrant: {"v1", "v1beta1"},
 }
 
 // CheckServed returns an error naming the served versions when gvk is not one of them.

@@ -155,7 +155,10 @@ func (w *World) Add(obj Object) {
 	}
 	switch o := obj.Value.(type) {
 	case labels.Set:
-		w.Namespaces[obj.Name] = o
+		// The API server labels every Namespace with its name (NamespaceDefaultLabelName),
+		// and selectors commonly use that label.
+		l := labels.Merge(o, labels.Set{"kubernetes.io/metadata.name": obj.Name})
+		w.Namespaces[obj.Name] = l
 	case *gwv1.Gateway:
 		setNS(&o.Namespace)
 		w.Gateways = append(w.Gateways, o)
