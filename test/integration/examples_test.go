@@ -2,6 +2,7 @@ package integration
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -97,4 +98,18 @@ func TestExamples(t *testing.T) {
 			assertDenied(t, filepath.Join("../../examples/denied", file), tc.rule, tc.field, tc.resource, tc.namespace, tc.name)
 		})
 	}
+}
+
+var ruleTag = regexp.MustCompile(`\[[a-z]+(-[a-z]+)+\] [A-Za-z]+:`)
+
+// ruleWarnings returns the lines of kubectl's stderr that are Gatewarden findings (other
+// warnings, such as a CRD version's deprecation notice, are not).
+func ruleWarnings(stderr string) []string {
+	var out []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if ruleTag.MatchString(line) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
