@@ -49,12 +49,17 @@ func loadCase(t *testing.T, path string) worldCase {
 		t.Fatalf("%s: %v", path, err)
 	}
 	c := worldCase{world: &World{}}
-	var subjects []Object
+	// Read the Case first: where its document stands in the file must not matter.
 	for _, o := range objs {
 		if o.GVK.Kind == "Case" {
 			if err := yaml.UnmarshalStrict(stripTypeMeta(t, o.Raw), &c.spec); err != nil {
 				t.Fatalf("%s: Case: %v", path, err)
 			}
+		}
+	}
+	var subjects []Object
+	for _, o := range objs {
+		if o.GVK.Kind == "Case" {
 			continue
 		}
 		if strings.Contains(string(o.Raw), subjectAnnotation) {

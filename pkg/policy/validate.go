@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -193,8 +194,8 @@ func ValidateListenerSet(ctx context.Context, lk Lookup, ls, old *gwv1.ListenerS
 			}
 			if !ok {
 				viol := v.add(RuleListenerSetNotAllowed, field.Forbidden(refPath, fmt.Sprintf(
-					"Gateway %s/%s does not admit ListenerSets from namespace %q (spec.allowedListeners.namespaces.from is %s); ask its owner to admit this namespace",
-					gw.Namespace, gw.Name, ls.Namespace, allowedListenersFrom(gw))))
+					"Gateway %s/%s does not admit ListenerSets from namespace %q (its spec.allowedListeners.namespaces is %s); ask its owner to admit this namespace",
+					gw.Namespace, gw.Name, ls.Namespace, describeAllowedListeners(gw))))
 				viol.Ratcheted = old != nil && reflect.DeepEqual(old.Spec.ParentRef, pr)
 			}
 		}
@@ -222,6 +223,20 @@ func allowedListenersFrom(gw *gwv1.Gateway) gwv1.FromNamespaces {
 		return *al.Namespaces.From
 	}
 	return gwv1.NamespacesFromNone
+}
+
+// describeAllowedListeners renders a Gateway's allowedListeners.namespaces for messages.
+func describeAllowedListeners(gw *gwv1.Gateway) string {
+	from := allowedListenersFrom(gw)
+	switch {
+	case gw.Spec.AllowedListeners == nil || gw.Spec.AllowedListeners.Namespaces == nil || gw.Spec.AllowedListeners.Namespaces.From == nil:
+		return "unset, which admits none"
+	case from == gwv1.NamespacesFromSame:
+		return fmt.Sprintf("from: Same (%s)", gw.Namespace)
+	case from == gwv1.NamespacesFromSelector && gw.Spec.AllowedListeners.Namespaces.Selector != nil:
+		return "from: Selector " + metav1.FormatLabelSelector(gw.Spec.AllowedListeners.Namespaces.Selector)
+	}
+	return "from: " + string(from)
 }
 
 // gatewayAdmitsListenerSet applies Gateway.spec.allowedListeners, which defaults to None.
