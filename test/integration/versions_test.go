@@ -65,4 +65,11 @@ func TestListenerSets(t *testing.T) {
 		t.Errorf("ListenerSet certificateRef with a grant for Gateways: err=%v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
 	assertAbsent(t, listenerSets, "ls-payments", "payments-tls")
+
+	_, stderr = mustApply(t, "testdata/listenersets/parent-missing.yaml")
+	if !strings.Contains(stderr, `Warning: spec.parentRef.name: Not found: "not-yet": [listenerset-parent-not-found]`) {
+		t.Errorf("ListenerSet with a missing parent: stderr lacks the warning:\n%s", stderr)
+	}
+	assertDenied(t, "testdata/listenersets/gateway-selector-without-selector.yaml", "listener-selector-required",
+		"spec.listeners[0].allowedRoutes.namespaces.selector", gateways, "ls-gw", "no-selector")
 }
