@@ -221,3 +221,29 @@ func checkGolden(t *testing.T, path, got string) {
 		t.Errorf("messages differ from %s (-want +got):\n%s", path, diff)
 	}
 }
+
+// TestEveryRuleHasCases keeps the world table complete: every rule has a folder of cases
+// with at least one that breaks it, and every folder is named after a rule.
+func TestEveryRuleHasCases(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range dirs {
+		if _, ok := RuleByID(RuleID(filepath.Base(dir))); !ok {
+			t.Errorf("%s is not named after a rule", dir)
+		}
+	}
+	for _, r := range Rules {
+		files, _ := filepath.Glob(filepath.Join("testdata", string(r.ID), "*.yaml"))
+		denied := 0
+		for _, f := range files {
+			if !strings.HasPrefix(filepath.Base(f), "accepted-") {
+				denied++
+			}
+		}
+		if denied == 0 {
+			t.Errorf("rule %s has no world case that breaks it", r.ID)
+		}
+	}
+}

@@ -59,7 +59,7 @@ func DecodeObjects(r io.Reader) ([]Object, error) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
-		raw, err := yaml.YAMLToJSON(doc)
+		raw, err := yaml.YAMLToJSONStrict(doc) // a duplicate key is an error, as in Decode
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
