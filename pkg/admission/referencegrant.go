@@ -10,7 +10,7 @@ import (
 )
 
 // NewReferenceGrantValidator warns when an UPDATE or DELETE of a ReferenceGrant (v1,
-// v1beta1, v1alpha2) leaves existing references unpermitted. A DELETE is never blocked.
+// v1beta1) leaves existing references unpermitted. A DELETE is never blocked.
 func NewReferenceGrantValidator(d *Deps) admission.Handler {
 	check := func(ctx context.Context, lk policy.Lookup, req admission.Request) (policy.Violations, error) {
 		var grant, old gwv1.ReferenceGrant

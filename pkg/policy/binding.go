@@ -152,9 +152,18 @@ func bindParentRef(ctx context.Context, lk Lookup, route *Route, ref gwv1.Parent
 		}
 	}
 	if len(allowed) == 0 {
+		// Widening allowedRoutes cannot help when no matched listener's protocol serves the
+		// kind (an HTTPRoute on a TCP listener): say so instead.
+		fix := fmt.Sprintf("attach to a listener that does, or ask the owner of %s to admit it in allowedRoutes", p)
+		if !slices.ContainsFunc(matched, func(l *gwv1.Listener) bool {
+			compatible, known := compatibleKinds(l.Protocol)
+			return !known || slices.Contains(compatible, route.Kind)
+		}) {
+			fix = fmt.Sprintf("no protocol of these listeners serves %s; attach to a listener whose protocol does", route.Kind)
+		}
 		return binding{rule: RuleNotAllowedByListeners, err: field.Forbidden(refPath, fmt.Sprintf(
-			"no listener of %s%s admits kind %s from namespace %q: %s; attach to a listener that does, or ask the owner of %s to admit it in allowedRoutes",
-			p, sectionSuffix(ref), route.Kind, route.Namespace, describeAllowedRoutes(matched, p.Namespace), p))}, nil
+			"no listener of %s%s admits kind %s from namespace %q: %s; %s",
+			p, sectionSuffix(ref, ""), route.Kind, route.Namespace, describeAllowedRoutes(matched, p.Namespace), fix))}, nil
 	}
 
 	if !route.UsesHostnames() {
@@ -166,8 +175,8 @@ func bindParentRef(ctx context.Context, lk Lookup, route *Route, ref gwv1.Parent
 		}
 	}
 	return binding{rule: RuleNoMatchingListenerHostname, err: field.Invalid(field.NewPath("spec", "hostnames"), route.Hostnames, fmt.Sprintf(
-		"no hostname intersects the hostnames of the listeners of %s%s (parentRefs[%s]) that admit this %s: %s; use a hostname those listeners serve",
-		p, sectionSuffix(ref), refIndex(refPath), route.Kind, describeHostnames(allowed)))}, nil
+		"no hostname intersects the hostnames of the listeners of %s%s that admit this %s: %s; use a hostname those listeners serve",
+		p, sectionSuffix(ref, "parentRefs["+refIndex(refPath)+"]"), route.Kind, describeHostnames(allowed)))}, nil
 }
 
 func noMatchingParent(ref gwv1.ParentReference, p *parent, refPath *field.Path) binding {
@@ -200,8 +209,13 @@ func noMatchingParent(ref gwv1.ParentReference, p *parent, refPath *field.Path) 
 		fmt.Sprintf("%s has no listener with port %d: %s; set port to one of those or remove it", p, *ref.Port, have))}
 }
 
-func sectionSuffix(ref gwv1.ParentReference) string {
+// sectionSuffix describes how a parentRef narrows its parent, e.g. " (parentRefs[0],
+// sectionName \"http\")"; first, when set, leads the list.
+func sectionSuffix(ref gwv1.ParentReference, first string) string {
 	var parts []string
+	if first != "" {
+		parts = append(parts, first)
+	}
 	if ref.SectionName != nil {
 		parts = append(parts, fmt.Sprintf("sectionName %q", *ref.SectionName))
 	}
