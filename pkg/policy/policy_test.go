@@ -108,16 +108,18 @@ func findOld(w *World, subject Object) any {
 	ns, name := namespaceOr(subject.Namespace), subject.Name
 	switch subject.Value.(type) {
 	case *gwv1.Gateway:
-		if gw, ok := find(w.Gateways, ns, name); ok {
+		if gw, err := w.Gateway(context.Background(), ns, name); err == nil {
 			return gw
 		}
 	case *gwv1.ListenerSet:
-		if ls, ok := find(w.ListenerSets, ns, name); ok {
+		if ls, err := w.ListenerSet(context.Background(), ns, name); err == nil {
 			return ls
 		}
 	case *gwv1.ReferenceGrant:
-		if g, ok := find(w.Grants, ns, name); ok {
-			return g
+		for _, g := range w.Grants {
+			if g.Namespace == ns && g.Name == name {
+				return g
+			}
 		}
 	default:
 		for _, r := range w.Routes {

@@ -7,18 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
 
 // World is an in-memory Lookup over a set of objects, as read from YAML files: the rules'
-// test fixtures and offline checks use it. Its zero value is an empty world.
+// test fixtures and offline checks use it. Its zero value is an empty world. Add objects
+// with Add (or append to the slices); lookups index them on first use after a change.
+// A World is not safe for concurrent use while objects are added.
 type World struct {
 	Namespaces     map[string]labels.Set
 	Gateways       []*gwv1.Gateway
@@ -26,6 +28,9 @@ type World struct {
 	GatewayClasses []*gwv1.GatewayClass
 	Grants         []*gwv1.ReferenceGrant
 	Routes         []*Route
+
+	idx     *worldIndex
+	indexed int
 }
 
 var _ Lookup = (*World)(nil)
@@ -184,21 +189,80 @@ func notFound(resource, name string) error {
 	return apierrors.NewNotFound(schema.GroupResource{Group: gwv1.GroupName, Resource: resource}, name)
 }
 
-func find[T interface {
-	GetNamespace() string
-	GetName() string
-}](items []T, namespace, name string) (T, bool) {
-	i := slices.IndexFunc(items, func(o T) bool { return o.GetNamespace() == namespace && o.GetName() == name })
-	if i < 0 {
-		var zero T
-		return zero, false
+// worldIndex holds the maps World's lookups read, so that a lookup costs the same in a
+// world of a thousand objects as in one of a hundred thousand.
+type worldIndex struct {
+	gateways     map[types.NamespacedName]*gwv1.Gateway
+	listenerSets map[types.NamespacedName]*gwv1.ListenerSet
+	classes      map[string]*gwv1.GatewayClass
+	grants       map[string][]*gwv1.ReferenceGrant
+	byParent     map[string][]*Route
+	referrers    map[string][]*Referrer
+}
+
+func worldParentKey(kind gwv1.Kind, namespace, name string) string {
+	return string(kind) + "/" + namespace + "/" + name
+}
+
+// index returns the indexes, building them after objects were added.
+func (w *World) index() *worldIndex {
+	if w.idx != nil && w.indexed == w.count() {
+		return w.idx
 	}
-	return items[i], true
+	idx := &worldIndex{
+		gateways:     map[types.NamespacedName]*gwv1.Gateway{},
+		listenerSets: map[types.NamespacedName]*gwv1.ListenerSet{},
+		classes:      map[string]*gwv1.GatewayClass{},
+		grants:       map[string][]*gwv1.ReferenceGrant{},
+		byParent:     map[string][]*Route{},
+		referrers:    map[string][]*Referrer{},
+	}
+	addReferrer := func(r *Referrer) {
+		seen := map[string]bool{}
+		for _, ref := range r.Refs {
+			if crossNamespace(r, ref) && !seen[ref.Namespace] {
+				seen[ref.Namespace] = true
+				idx.referrers[ref.Namespace] = append(idx.referrers[ref.Namespace], r)
+			}
+		}
+	}
+	for _, gw := range w.Gateways {
+		idx.gateways[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = gw
+		addReferrer(ReferrerFromGateway(gw))
+	}
+	for _, ls := range w.ListenerSets {
+		idx.listenerSets[types.NamespacedName{Namespace: ls.Namespace, Name: ls.Name}] = ls
+		addReferrer(ReferrerFromListenerSet(ls))
+	}
+	for _, gc := range w.GatewayClasses {
+		idx.classes[gc.Name] = gc
+	}
+	for _, g := range w.Grants {
+		idx.grants[g.Namespace] = append(idx.grants[g.Namespace], g)
+	}
+	for _, r := range w.Routes {
+		seen := map[string]bool{}
+		for _, ref := range r.ParentRefs {
+			group, kind, ns := parentKey(ref, r.Namespace)
+			key := worldParentKey(kind, ns, string(ref.Name))
+			if group == Group && !seen[key] {
+				seen[key] = true
+				idx.byParent[key] = append(idx.byParent[key], r)
+			}
+		}
+		addReferrer(&r.Referrer)
+	}
+	w.idx, w.indexed = idx, w.count()
+	return idx
+}
+
+func (w *World) count() int {
+	return len(w.Gateways) + len(w.ListenerSets) + len(w.GatewayClasses) + len(w.Grants) + len(w.Routes)
 }
 
 // Gateway implements Lookup.
 func (w *World) Gateway(_ context.Context, namespace, name string) (*gwv1.Gateway, error) {
-	if gw, ok := find(w.Gateways, namespace, name); ok {
+	if gw, ok := w.index().gateways[types.NamespacedName{Namespace: namespace, Name: name}]; ok {
 		return gw, nil
 	}
 	return nil, notFound("gateways", name)
@@ -206,7 +270,7 @@ func (w *World) Gateway(_ context.Context, namespace, name string) (*gwv1.Gatewa
 
 // ListenerSet implements Lookup.
 func (w *World) ListenerSet(_ context.Context, namespace, name string) (*gwv1.ListenerSet, error) {
-	if ls, ok := find(w.ListenerSets, namespace, name); ok {
+	if ls, ok := w.index().listenerSets[types.NamespacedName{Namespace: namespace, Name: name}]; ok {
 		return ls, nil
 	}
 	return nil, notFound("listenersets", name)
@@ -214,7 +278,7 @@ func (w *World) ListenerSet(_ context.Context, namespace, name string) (*gwv1.Li
 
 // GatewayClass implements Lookup.
 func (w *World) GatewayClass(_ context.Context, name string) (*gwv1.GatewayClass, error) {
-	if gc, ok := find(w.GatewayClasses, "", name); ok {
+	if gc, ok := w.index().classes[name]; ok {
 		return gc, nil
 	}
 	return nil, notFound("gatewayclasses", name)
@@ -230,46 +294,15 @@ func (w *World) NamespaceLabels(_ context.Context, name string) (labels.Set, err
 
 // ReferenceGrants implements Lookup.
 func (w *World) ReferenceGrants(_ context.Context, namespace string) ([]*gwv1.ReferenceGrant, error) {
-	var out []*gwv1.ReferenceGrant
-	for _, g := range w.Grants {
-		if g.Namespace == namespace {
-			out = append(out, g)
-		}
-	}
-	return out, nil
+	return w.index().grants[namespace], nil
 }
 
 // RoutesForParent implements Lookup.
 func (w *World) RoutesForParent(_ context.Context, parentKind gwv1.Kind, namespace, name string) ([]*Route, error) {
-	var out []*Route
-	for _, r := range w.Routes {
-		if slices.ContainsFunc(r.ParentRefs, func(ref gwv1.ParentReference) bool {
-			group, kind, ns := parentKey(ref, r.Namespace)
-			return group == Group && kind == parentKind && ns == namespace && string(ref.Name) == name
-		}) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return w.index().byParent[worldParentKey(parentKind, namespace, name)], nil
 }
 
 // ReferrersInto implements Lookup.
 func (w *World) ReferrersInto(_ context.Context, namespace string) ([]*Referrer, error) {
-	var all []*Referrer
-	for _, r := range w.Routes {
-		all = append(all, &r.Referrer)
-	}
-	for _, gw := range w.Gateways {
-		all = append(all, ReferrerFromGateway(gw))
-	}
-	for _, ls := range w.ListenerSets {
-		all = append(all, ReferrerFromListenerSet(ls))
-	}
-	var out []*Referrer
-	for _, r := range all {
-		if slices.ContainsFunc(r.Refs, func(ref Ref) bool { return ref.Namespace == namespace && crossNamespace(r, ref) }) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return w.index().referrers[namespace], nil
 }
