@@ -10,8 +10,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"gatewarden.dev/gatewarden/pkg/policy"
 )
 
 // Options sizes a world.
@@ -230,4 +233,18 @@ func Generate(o Options) *World {
 		}
 	}
 	return w
+}
+
+// PolicyWorld returns the world as an in-memory policy.World.
+func (w *World) PolicyWorld() *policy.World {
+	pw := &policy.World{}
+	for _, ns := range w.Namespaces {
+		pw.Add(policy.Object{Name: ns.Name, Value: labels.Set(ns.Labels)})
+	}
+	for _, o := range w.Objects() {
+		if _, ok := o.(*corev1.Namespace); !ok {
+			pw.Add(policy.Object{Namespace: o.GetNamespace(), Name: o.GetName(), Value: o})
+		}
+	}
+	return pw
 }
