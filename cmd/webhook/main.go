@@ -33,14 +33,15 @@ var requiredKinds = []gwv1.Kind{policy.KindGateway, "GatewayClass", policy.KindR
 
 func main() {
 	var (
-		certDir, host, metricsAddr, probeAddr, configFile string
-		port                                              int
+		certDir, host, metricsAddr, probeAddr, pprofAddr, configFile string
+		port                                                         int
 	)
 	flag.StringVar(&certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "Directory with the serving certificate tls.crt and key tls.key; reloaded when they change.")
 	flag.StringVar(&host, "webhook-host", "", "Address the webhook server listens on (empty: all).")
 	flag.IntVar(&port, "webhook-port", 9443, "Port the webhook server listens on.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address of the Go pprof endpoints (empty: off). For profiling and benchmarks only.")
 	flag.StringVar(&configFile, "config", "", "Path of a GatewardenConfiguration file (default: every rule at its default action).")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -48,13 +49,13 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("gatewarden")
 
-	if err := run(ctrl.SetupSignalHandler(), certDir, host, port, metricsAddr, probeAddr, configFile); err != nil {
+	if err := run(ctrl.SetupSignalHandler(), certDir, host, port, metricsAddr, probeAddr, pprofAddr, configFile); err != nil {
 		log.Error(err, "exiting")
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, certDir, host string, port int, metricsAddr, probeAddr, configFile string) error {
+func run(ctx context.Context, certDir, host string, port int, metricsAddr, probeAddr, pprofAddr, configFile string) error {
 	log := ctrl.Log.WithName("gatewarden")
 	cfg := config.Default()
 	if configFile != "" {
@@ -71,6 +72,7 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 	if err := gwv1.Install(scheme); err != nil {
 		return err
 	}
+	unsafeNoCopy := true
 	restConfig, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)
@@ -79,9 +81,12 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		WebhookServer:          webhook.NewServer(webhook.Options{Host: host, Port: port, CertDir: certDir}),
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
-		LeaderElection:         false,
+		// The cache keeps only what the rules read, and hands out its objects without copying
+		// them: the rules only read.
+		Cache:          cache.Options{DefaultTransform: gwadmission.SlimTransform(), DefaultUnsafeDisableDeepCopy: &unsafeNoCopy},
+		LeaderElection: false,
 	})
 	if err != nil {
 		return err

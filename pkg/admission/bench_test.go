@@ -89,4 +89,3 @@ func BenchmarkDefaultGateway(b *testing.B) {
 "spec":{"gatewayClassName":"bench","listeners":[{"name":"http","protocol":"HTTP","port":80},{"name":"tls","protocol":"TLS","port":443,"tls":{"mode":"Passthrough"}}]}}`
 	benchHandle(b, h, namedRequest{request(admissionv1.Create, "Gateway", "v1", gw, "")}.WithNamespace("ns-00000", "new"), true)
 }
-
