@@ -72,7 +72,6 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 	if err := gwv1.Install(scheme); err != nil {
 		return err
 	}
-	unsafeNoCopy := true
 	restConfig, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)
@@ -85,7 +84,7 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 		WebhookServer:          webhook.NewServer(webhook.Options{Host: host, Port: port, CertDir: certDir}),
 		// The cache keeps only what the rules read, and hands out its objects without copying
 		// them: the rules only read.
-		Cache:          cache.Options{DefaultTransform: gwadmission.SlimTransform(), DefaultUnsafeDisableDeepCopy: &unsafeNoCopy},
+		Cache:          gwadmission.CacheOptions(),
 		LeaderElection: false,
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package admission
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -118,4 +119,11 @@ func grpcMirrorFilters(filters []gwv1.GRPCRouteFilter) []gwv1.GRPCRouteFilter {
 		}
 	}
 	return out
+}
+
+// CacheOptions returns the cache options the server uses: the slim transform, and no deep
+// copies on reads (the rules only read). Benchmarks build their caches with them too.
+func CacheOptions() cache.Options {
+	noCopy := true
+	return cache.Options{DefaultTransform: SlimTransform(), DefaultUnsafeDisableDeepCopy: &noCopy}
 }
