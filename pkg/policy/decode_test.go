@@ -148,23 +148,27 @@ metadata: {name: cm}
 		},
 		"missing kind": {
 			in:      "apiVersion: v1\nmetadata: {name: x}\n",
-			wantErr: "document 0: apiVersion and kind are required",
+			wantErr: "line 1 (document 0): apiVersion and kind are required",
 		},
 		"unserved version names the document": {
 			in:      "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: ReferenceGrant\nmetadata: {name: g}\n",
-			wantErr: "document 1 (ReferenceGrant g): ReferenceGrant.gateway.networking.k8s.io version v1alpha2 is not served (served: v1, v1beta1)",
+			wantErr: "line 5 (document 1, ReferenceGrant g): ReferenceGrant.gateway.networking.k8s.io version v1alpha2 is not served (served: v1, v1beta1)",
 		},
 		"unknown Gateway API kind": {
 			in:      "apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: p}\n",
-			wantErr: "document 0 (BackendTLSPolicy p): kind BackendTLSPolicy is not one Gatewarden reads",
+			wantErr: "line 1 (document 0, BackendTLSPolicy p): kind BackendTLSPolicy is not one Gatewarden reads",
 		},
 		"duplicate field": {
 			in:      "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  hostnames: [a.example.com]\n  hostnames: [b.example.com]\n",
-			wantErr: "document 0: yaml: unmarshal errors:\n  line 6: key \"hostnames\" already set in map",
+			wantErr: "line 6 (document 0): yaml: unmarshal errors:\n  line 6: key \"hostnames\" already set in map",
 		},
 		"malformed YAML": {
 			in:      "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r\n",
-			wantErr: "document 0: yaml: line 3: did not find expected ',' or '}'",
+			wantErr: "line 3 (document 0): yaml: line 3: did not find expected ',' or '}'",
+		},
+		"error lines count from the start of the stream": {
+			in:      "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r\n",
+			wantErr: "line 7 (document 1): yaml: line 3: did not find expected ',' or '}'",
 		},
 	}
 	for name, tc := range tests {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
@@ -45,6 +47,21 @@ type Object struct {
 	Value any
 	// Raw is the document as JSON.
 	Raw []byte
+	// Index and Line locate the document in its stream: its position (from 0) and the line
+	// it starts on (from 1).
+	Index, Line int
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// docLine is the line within a document that a YAML error names, or 1.
+func docLine(err error) int {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		if n, convErr := strconv.Atoi(m[1]); convErr == nil {
+			return n
+		}
+	}
+	return 1
 }
 
 // DecodeObjects reads multi-document YAML or JSON. Every document must have apiVersion and
@@ -53,20 +70,23 @@ type Object struct {
 func DecodeObjects(r io.Reader) ([]Object, error) {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	var out []Object
+	line := 1 // where the next document starts
 	for i := 0; ; i++ {
 		doc, err := reader.Read()
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
+		start := line
+		line += bytes.Count(doc, []byte("\n")) + 1 // the document and the "---" after it
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, fmt.Errorf("line %d (document %d): %w", start, i, err)
 		}
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
 		raw, err := yaml.YAMLToJSONStrict(doc) // a duplicate key is an error, as in Decode
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, fmt.Errorf("line %d (document %d): %w", start+docLine(err)-1, i, err)
 		}
 		if string(raw) == "null" {
 			continue
@@ -81,16 +101,16 @@ func DecodeObjects(r io.Reader) ([]Object, error) {
 			} `json:"metadata"`
 		}
 		if err := yaml.Unmarshal(raw, &head); err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, fmt.Errorf("line %d (document %d): %w", start, i, err)
 		}
 		if head.APIVersion == "" || head.Kind == "" {
-			return nil, fmt.Errorf("document %d: apiVersion and kind are required", i)
+			return nil, fmt.Errorf("line %d (document %d): apiVersion and kind are required", start, i)
 		}
 		gv, err := schema.ParseGroupVersion(head.APIVersion)
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, fmt.Errorf("line %d (document %d): %w", start, i, err)
 		}
-		obj := Object{GVK: gv.WithKind(head.Kind), Namespace: head.Metadata.Namespace, Name: head.Metadata.Name, Raw: raw}
+		obj := Object{GVK: gv.WithKind(head.Kind), Namespace: head.Metadata.Namespace, Name: head.Metadata.Name, Raw: raw, Index: i, Line: start}
 		switch {
 		case obj.GVK.Group == "" && obj.GVK.Kind == "Namespace":
 			obj.Value = labels.Set(head.Metadata.Labels)
@@ -99,7 +119,7 @@ func DecodeObjects(r io.Reader) ([]Object, error) {
 				err = Decode(obj.GVK, raw, obj.Value)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("document %d (%s %s): %w", i, obj.GVK.Kind, obj.Name, err)
+				return nil, fmt.Errorf("line %d (document %d, %s %s): %w", start, i, obj.GVK.Kind, obj.Name, err)
 			}
 		}
 		out = append(out, obj)
