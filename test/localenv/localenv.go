@@ -83,6 +83,10 @@ type Options struct {
 	// ReadyTimeout bounds each wait for the webhook (readiness, then being called by
 	// the apiserver); zero means 60s.
 	ReadyTimeout time.Duration
+
+	// ExtraCRDDirs are directories of further CustomResourceDefinitions to install with
+	// the Gateway API ones (cert-manager's, for instance: see ModuleDir).
+	ExtraCRDDirs []string
 }
 
 // Env is a running local environment. Stop it when done.
@@ -123,25 +127,8 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		}
 	}()
 
-	if e.Root, err = repoRoot(opts.RepoRoot); err != nil {
-		return nil, err
-	}
-	binDir := filepath.Join(e.Root, "bin")
-	if assets := os.Getenv("KUBEBUILDER_ASSETS"); assets != "" {
-		binDir = assets // envtest gives KUBEBUILDER_ASSETS precedence; check the same place
-	}
-	for _, name := range []string{"kube-apiserver", "etcd", "kubectl"} {
-		if _, err := os.Stat(filepath.Join(binDir, name)); err != nil {
-			return nil, fmt.Errorf("control-plane binary %s not found in %s: run make tools", name, binDir)
-		}
-	}
-	e.Kubectl = filepath.Join(binDir, "kubectl")
-
-	e.StateDir = orDefault(opts.StateDir, ".local")
-	if !filepath.IsAbs(e.StateDir) {
-		e.StateDir = filepath.Join(e.Root, e.StateDir)
-	}
-	if err := os.MkdirAll(e.StateDir, 0o755); err != nil {
+	binDir, err := e.prepare(opts)
+	if err != nil {
 		return nil, err
 	}
 	certDir := orDefault(opts.CertDir, filepath.Join(e.Root, "certs"))
@@ -177,7 +164,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		return nil, err
 	}
 
-	if err := e.startControlPlane(ctx, binDir); err != nil {
+	if err := e.startControlPlane(ctx, binDir, opts.ExtraCRDDirs); err != nil {
 		return nil, err
 	}
 
@@ -222,6 +209,52 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	return e, nil
 }
 
+// StartControlPlane brings up only the control plane: the apiserver and etcd with the
+// Gateway API CRDs (and opts.ExtraCRDDirs), no webhook process and no webhook
+// configurations. Of opts it uses RepoRoot, StateDir and ExtraCRDDirs. Tests of the
+// install manifests use it to have the apiserver check objects without Gatewarden.
+func StartControlPlane(ctx context.Context, opts Options) (env *Env, err error) {
+	e := &Env{}
+	defer func() {
+		if err != nil {
+			_ = e.Stop()
+		}
+	}()
+	binDir, err := e.prepare(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.startControlPlane(ctx, binDir, opts.ExtraCRDDirs); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// prepare finds the repository, the control-plane binaries and the state directory,
+// and returns the directory holding the binaries.
+func (e *Env) prepare(opts Options) (string, error) {
+	var err error
+	if e.Root, err = repoRoot(opts.RepoRoot); err != nil {
+		return "", err
+	}
+	binDir := filepath.Join(e.Root, "bin")
+	if assets := os.Getenv("KUBEBUILDER_ASSETS"); assets != "" {
+		binDir = assets // envtest gives KUBEBUILDER_ASSETS precedence; check the same place
+	}
+	for _, name := range []string{"kube-apiserver", "etcd", "kubectl"} {
+		if _, err := os.Stat(filepath.Join(binDir, name)); err != nil {
+			return "", fmt.Errorf("control-plane binary %s not found in %s: run make tools", name, binDir)
+		}
+	}
+	e.Kubectl = filepath.Join(binDir, "kubectl")
+
+	e.StateDir = orDefault(opts.StateDir, ".local")
+	if !filepath.IsAbs(e.StateDir) {
+		e.StateDir = filepath.Join(e.Root, e.StateDir)
+	}
+	return binDir, os.MkdirAll(e.StateDir, 0o755)
+}
+
 // Stop stops the webhook and the control plane. It is safe to call more than once.
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
@@ -248,7 +281,7 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-func (e *Env) startControlPlane(ctx context.Context, binDir string) error {
+func (e *Env) startControlPlane(ctx context.Context, binDir string, extraCRDDirs []string) error {
 	crdDir, err := gatewayAPICRDDir(ctx, e.Root)
 	if err != nil {
 		return err
@@ -259,7 +292,7 @@ func (e *Env) startControlPlane(ctx context.Context, binDir string) error {
 		// Only CustomResourceDefinition documents are installed from here; the
 		// ValidatingAdmissionPolicy next to them is created below.
 		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              []string{crdDir},
+			Paths:              append([]string{crdDir}, extraCRDDirs...),
 			ErrorIfPathMissing: true,
 		},
 	}
@@ -267,7 +300,7 @@ func (e *Env) startControlPlane(ctx context.Context, binDir string) error {
 	if e.Config, err = e.testEnv.Start(); err != nil {
 		return fmt.Errorf("starting envtest control plane from %s: %w", binDir, err)
 	}
-	logf("control plane with %d Gateway API CRDs up in %s", len(e.testEnv.CRDs), time.Since(start).Round(time.Millisecond))
+	logf("control plane with %d CRDs up in %s", len(e.testEnv.CRDs), time.Since(start).Round(time.Millisecond))
 	if e.Client, err = client.New(e.Config, client.Options{Scheme: e.testEnv.Scheme}); err != nil {
 		return err
 	}
@@ -409,7 +442,14 @@ func buildWebhook(ctx context.Context, root, out string) error {
 // gatewayAPICRDDir is config/crd/experimental in the gateway-api module the repo
 // depends on, so the CRDs always match the Go types the webhook decodes.
 func gatewayAPICRDDir(ctx context.Context, root string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/gateway-api")
+	return ModuleDir(ctx, root, "sigs.k8s.io/gateway-api", "config", "crd", "experimental")
+}
+
+// ModuleDir returns the directory elem... inside the copy of module modPath that the
+// repository at root depends on (from the module cache, downloading it if needed), so
+// that files taken from a dependency match the version in go.mod.
+func ModuleDir(ctx context.Context, root, modPath string, elem ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", modPath)
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
@@ -417,13 +457,23 @@ func gatewayAPICRDDir(ctx context.Context, root string) (string, error) {
 		if errors.As(err, &ee) {
 			err = fmt.Errorf("%w: %s", err, ee.Stderr)
 		}
-		return "", fmt.Errorf("locating the gateway-api module: %w", err)
+		return "", fmt.Errorf("locating the %s module: %w", modPath, err)
 	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "experimental")
+	modDir := strings.TrimSpace(string(out))
+	if modDir == "" {
+		return "", fmt.Errorf("module %s is not in the module cache: go mod download %s", modPath, modPath)
+	}
+	dir := filepath.Join(append([]string{modDir}, elem...)...)
 	if _, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("gateway-api CRDs: %w", err)
+		return "", fmt.Errorf("%s: %w", modPath, err)
 	}
 	return dir, nil
+}
+
+// RepoRoot returns the repository checkout: the nearest directory at or above the
+// working directory whose go.mod declares this module.
+func RepoRoot() (string, error) {
+	return repoRoot("")
 }
 
 // repoRoot returns dir, or the nearest directory at or above the working directory
