@@ -32,6 +32,14 @@ import (
 var requiredKinds = []gwv1.Kind{policy.KindGateway, "GatewayClass", policy.KindReferenceGrant, policy.KindHTTPRoute}
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "check":
+			os.Exit(runCheck(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		case "audit":
+			os.Exit(runAudit(context.Background(), os.Args[2:], os.Stdout, os.Stderr))
+		}
+	}
 	var (
 		certDir, host, metricsAddr, probeAddr, pprofAddr, configFile string
 		port                                                         int
@@ -65,11 +73,8 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 		}
 	}
 
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return err
-	}
-	if err := gwv1.Install(scheme); err != nil {
+	scheme, err := newScheme()
+	if err != nil {
 		return err
 	}
 	restConfig, err := ctrl.GetConfig()
@@ -150,6 +155,18 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 	}
 	log.Info("starting", "webhookPort", port, "certDir", certDir, "webhookNamespace", cfg.WebhookNamespace)
 	return mgr.Start(ctx)
+}
+
+// newScheme holds the types the server and its subcommands read: core and Gateway API v1.
+func newScheme() (*runtime.Scheme, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := gwv1.Install(scheme); err != nil {
+		return nil, err
+	}
+	return scheme, nil
 }
 
 // availableKinds finds which Gateway API kinds have CRDs serving v1. The required ones must;
