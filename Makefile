@@ -48,6 +48,18 @@ fmt: ## Fail if any Go file is not gofmt-formatted (lists them).
 	@files=$$(find . -name '*.go' -not -path './.*' -not -path './bin/*' | xargs gofmt -l); \
 	if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
 
+# Built and executed (see run above); the orchestrator starts its own control plane, webhook
+# and no-op baseline on free ports, and stops them again. See docs/performance.md.
+BENCH_BINS = for t in load noop run; do $(GO) build -o $(BIN)/bench-$$t ./test/bench/$$t || exit 1; done
+.PHONY: bench bench-quick
+bench: build tools ## Benchmark at the reference scale (80k objects, ~10 min); prints name=value figures.
+	@$(BENCH_BINS)
+	$(BIN)/bench-run
+
+bench-quick: build tools ## The same figures on ~8000 objects and short runs (under two minutes).
+	@$(BENCH_BINS)
+	$(BIN)/bench-run -quick
+
 # Tool build messages go to stderr so that `make manifests > out.yaml` is pure YAML.
 manifests: ## Render config/webhook with bin/kubectl kustomize.
 	@bash hack/build-tools.sh >&2

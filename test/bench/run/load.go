@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// loadResult is bench-load's -json output.
+type loadResult struct {
+	Requests   int     `json:"requests"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"first_error"`
+	RPS        float64 `json:"rps"`
+	P50US      float64 `json:"p50_us"`
+	P99US      float64 `json:"p99_us"`
+	P999US     float64 `json:"p999_us"`
+}
+
+// loader runs bin/bench-load: a process of its own, so that the orchestrator's memory and
+// goroutines do not share its runtime.
+type loader struct {
+	bin, ca          string
+	warmup, duration time.Duration
+}
+
+func (l loader) run(ctx context.Context, url string, conc int) (*loadResult, error) {
+	cmd := exec.CommandContext(ctx, l.bin, "-url", url, "-ca", l.ca, "-c", strconv.Itoa(conc),
+		"-d", l.duration.String(), "-warmup", l.warmup.String(), "-json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := &loadResult{}
+	if jerr := json.Unmarshal(stdout.Bytes(), r); jerr != nil {
+		return nil, fmt.Errorf("%v %v: %s", err, jerr, stderr.String())
+	}
+	// Exit status 2 means requests failed; the result says which.
+	return r, nil
+}
