@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -114,11 +115,25 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 		synced = append(synced, inf.HasSynced)
 	}
 
+	metrics, err := gwadmission.NewMetrics(ctrlmetrics.Registry)
+	if err != nil {
+		return err
+	}
 	deps := &gwadmission.Deps{
-		Cached: gwadmission.NewLookup(mgr.GetCache(), mgr.GetCache(), available),
-		Live:   gwadmission.NewLookup(mgr.GetAPIReader(), mgr.GetCache(), available),
-		Config: cfg,
-		Log:    log,
+		Cached:  gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetCache(), mgr.GetCache(), available), "cache", metrics),
+		Live:    gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetAPIReader(), mgr.GetCache(), available), "apiserver", metrics),
+		Config:  cfg,
+		Log:     log,
+		Metrics: metrics,
+	}
+	if cfg.AuditInterval > 0 {
+		if err := mgr.Add(&gwadmission.Auditor{
+			Reader: mgr.GetCache(), Available: available, Config: cfg, Metrics: metrics,
+			Recorder: mgr.GetEventRecorder("gatewarden"), Interval: cfg.AuditInterval, Log: log.WithName("audit"),
+			WaitForSync: mgr.GetCache().WaitForCacheSync,
+		}); err != nil {
+			return err
+		}
 	}
 	srv := mgr.GetWebhookServer()
 	recoverPanic := true
@@ -153,7 +168,7 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 	}); err != nil {
 		return err
 	}
-	log.Info("starting", "webhookPort", port, "certDir", certDir, "webhookNamespace", cfg.WebhookNamespace)
+	log.Info("starting", "webhookPort", port, "certDir", certDir, "webhookNamespace", cfg.WebhookNamespace, "auditInterval", cfg.AuditInterval)
 	return mgr.Start(ctx)
 }
 

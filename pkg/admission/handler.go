@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -35,6 +36,8 @@ type Deps struct {
 	Cached, Live policy.Lookup
 	Config       *config.Config
 	Log          logr.Logger
+	// Metrics, when set, count decisions and findings.
+	Metrics *Metrics
 }
 
 // validateFunc decodes a request's object (and old object) and runs the rules with lk.
@@ -100,6 +103,31 @@ func specUnchanged(newRaw, oldRaw []byte) (unchanged, deleting bool, err error) 
 
 // Handle implements admission.Handler.
 func (h *validatingHandler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	resp := h.handle(ctx, req)
+	h.record(req, resp, start)
+	return resp
+}
+
+// record counts one decision. Findings are counted in respond, where their actions are known.
+func (h *Deps) record(req admission.Request, resp admission.Response, start time.Time) {
+	if h.Metrics == nil {
+		return
+	}
+	verdict := "allowed"
+	switch {
+	case resp.Allowed:
+	case resp.Result != nil && resp.Result.Code >= 400 && resp.Result.Code != http.StatusUnprocessableEntity:
+		verdict = "errored"
+	default:
+		verdict = "denied"
+	}
+	dryRun := boolLabel(req.DryRun != nil && *req.DryRun)
+	h.Metrics.Requests.WithLabelValues(req.Kind.Kind, string(req.Operation), verdict, dryRun).Inc()
+	h.Metrics.Duration.WithLabelValues(req.Kind.Kind, string(req.Operation)).Observe(time.Since(start).Seconds())
+}
+
+func (h *validatingHandler) handle(ctx context.Context, req admission.Request) admission.Response {
 	if err := checkRequest(req, h.kind); err != nil {
 		return badRequest(err)
 	}
@@ -147,6 +175,13 @@ func (h *validatingHandler) Handle(ctx context.Context, req admission.Request) a
 		// Confirm with uncached reads: deny only what the API server agrees with.
 		if v, err = validate(ctx, h.Live, req); err != nil {
 			return h.errored(err)
+		}
+		if h.Metrics != nil {
+			outcome := "confirmed"
+			if !h.denies(req, v) {
+				outcome = "overturned"
+			}
+			h.Metrics.Confirmations.WithLabelValues(string(h.kind), outcome).Inc()
 		}
 	}
 	return h.respond(req, v)
@@ -223,6 +258,9 @@ func (h *Deps) respond(req admission.Request, v policy.Violations) admission.Res
 			warnings = append(warnings, x.Err.Error())
 		case policy.ActionAudit:
 			audit[string(x.Rule)] = append(audit[string(x.Rule)], x.Err.Error())
+		}
+		if h.Metrics != nil {
+			h.Metrics.Findings.WithLabelValues(req.Kind.Kind, string(req.Operation), string(x.Rule), strings.ToLower(string(h.action(req, x))), boolLabel(req.DryRun != nil && *req.DryRun)).Inc()
 		}
 		h.Log.Info("violation", "uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
 			"rule", x.Rule, "action", h.action(req, x), "field", x.Err.Field, "user", req.UserInfo.Username, "dryRun", req.DryRun != nil && *req.DryRun)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -40,6 +41,9 @@ type Configuration struct {
 	// dry-run a whole batch before applying it, where a Route's ReferenceGrant later in the
 	// batch is not there yet.
 	DryRunDenials policy.Action `json:"dryRunDenials,omitempty"`
+	// AuditInterval, when set, makes the server evaluate every cached object this often and
+	// report violations as metrics and Events (docs/operations.md). Off by default.
+	AuditInterval metav1.Duration `json:"auditInterval,omitempty"`
 }
 
 // Config is a loaded, checked Configuration ready for use.
@@ -49,6 +53,7 @@ type Config struct {
 	exemptSelector   labels.Selector
 	DryRunDenials    policy.Action
 	WebhookNamespace string
+	AuditInterval    time.Duration
 }
 
 // Default returns the configuration used without a file.
@@ -81,7 +86,10 @@ func Parse(data []byte) (*Config, error) {
 // New checks c and builds a Config from it.
 func New(c *Configuration) (*Config, error) {
 	var errs []error
-	cfg := &Config{actions: map[policy.RuleID]policy.Action{}, WebhookNamespace: c.WebhookNamespace, DryRunDenials: c.DryRunDenials}
+	cfg := &Config{actions: map[policy.RuleID]policy.Action{}, WebhookNamespace: c.WebhookNamespace, DryRunDenials: c.DryRunDenials, AuditInterval: c.AuditInterval.Duration}
+	if cfg.AuditInterval < 0 {
+		errs = append(errs, fmt.Errorf("auditInterval: %s: must not be negative", cfg.AuditInterval))
+	}
 	for _, r := range policy.Rules {
 		cfg.actions[r.ID] = r.DefaultAction
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,6 +41,7 @@ func TestMain(m *testing.M) {
 		// packages run in parallel; GATEWARDEN_WEBHOOK_BIN runs another binary instead.
 		SkipBuild:     os.Getenv("GATEWARDEN_SKIP_BUILD") == "1",
 		WebhookBinary: os.Getenv("GATEWARDEN_WEBHOOK_BIN"),
+		WebhookConfig: mustAbs("testdata/gatewarden.yaml"),
 	}
 	var err error
 	env, err = localenv.Start(context.Background(), opts)
@@ -108,4 +110,12 @@ func getObject(t *testing.T, resource, namespace, name string) *unstructured.Uns
 		t.Fatalf("decoding %s %s/%s: %v", resource, namespace, name, err)
 	}
 	return obj
+}
+
+func mustAbs(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		panic(err)
+	}
+	return abs
 }
