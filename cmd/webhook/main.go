@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,14 +44,17 @@ func main() {
 		}
 	}
 	var (
-		certDir, host, metricsAddr, probeAddr, pprofAddr, configFile string
-		port                                                         int
+		certDir, host, metricsAddr, probeAddr, pprofAddr, configFile, clientCAFile string
+		port                                                                       int
+		enableHTTP2                                                                bool
 	)
 	flag.StringVar(&certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "Directory with the serving certificate tls.crt and key tls.key; reloaded when they change.")
 	flag.StringVar(&host, "webhook-host", "", "Address the webhook server listens on (empty: all).")
 	flag.IntVar(&port, "webhook-port", 9443, "Port the webhook server listens on.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
+	flag.StringVar(&clientCAFile, "client-ca-file", "", "PEM file of CAs: when set, the webhook requires and verifies a client certificate from the API server (its --admission-control-config-file kubeconfig).")
+	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Serve HTTP/2 too. Off by default: HTTP/2 Rapid Reset (CVE-2023-44487) and Stream Cancellation advisories; the API server speaks HTTP/1.1 to webhooks well.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address of the Go pprof endpoints (empty: off). For profiling and benchmarks only.")
 	flag.StringVar(&configFile, "config", "", "Path of a GatewardenConfiguration file (default: every rule at its default action).")
 	zapOpts := zap.Options{}
@@ -58,13 +63,43 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("gatewarden")
 
-	if err := run(ctrl.SetupSignalHandler(), certDir, host, port, metricsAddr, probeAddr, pprofAddr, configFile); err != nil {
+	tlsOpts, err := tlsOptions(clientCAFile, enableHTTP2)
+	if err != nil {
+		log.Error(err, "exiting")
+		os.Exit(1)
+	}
+	if err := run(ctrl.SetupSignalHandler(), webhook.Options{Host: host, Port: port, CertDir: certDir, TLSOpts: tlsOpts}, metricsAddr, probeAddr, pprofAddr, configFile); err != nil {
 		log.Error(err, "exiting")
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, certDir, host string, port int, metricsAddr, probeAddr, pprofAddr, configFile string) error {
+// tlsOptions hardens the webhook's TLS: TLS 1.2 at least (1.3 negotiated when both sides
+// can), HTTP/1.1 only unless enableHTTP2, and client certificates verified against
+// clientCAFile when set.
+func tlsOptions(clientCAFile string, enableHTTP2 bool) ([]func(*tls.Config), error) {
+	opts := []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}
+	if !enableHTTP2 {
+		opts = append(opts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	if clientCAFile != "" {
+		pem, err := os.ReadFile(clientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--client-ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--client-ca-file %s: no PEM certificates", clientCAFile)
+		}
+		opts = append(opts, func(c *tls.Config) {
+			c.ClientCAs = pool
+			c.ClientAuth = tls.RequireAndVerifyClientCert
+		})
+	}
+	return opts, nil
+}
+
+func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAddr, pprofAddr, configFile string) error {
 	log := ctrl.Log.WithName("gatewarden")
 	cfg := config.Default()
 	if configFile != "" {
@@ -87,7 +122,7 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: probeAddr,
 		PprofBindAddress:       pprofAddr,
-		WebhookServer:          webhook.NewServer(webhook.Options{Host: host, Port: port, CertDir: certDir}),
+		WebhookServer:          webhook.NewServer(webhookOpts),
 		// The cache keeps only what the rules read, and hands out its objects without copying
 		// them: the rules only read.
 		Cache:          gwadmission.CacheOptions(),
@@ -168,7 +203,7 @@ func run(ctx context.Context, certDir, host string, port int, metricsAddr, probe
 	}); err != nil {
 		return err
 	}
-	log.Info("starting", "webhookPort", port, "certDir", certDir, "webhookNamespace", cfg.WebhookNamespace, "auditInterval", cfg.AuditInterval)
+	log.Info("starting", "webhookPort", webhookOpts.Port, "certDir", webhookOpts.CertDir, "webhookNamespace", cfg.WebhookNamespace, "auditInterval", cfg.AuditInterval)
 	return mgr.Start(ctx)
 }
 
