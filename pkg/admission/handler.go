@@ -61,6 +61,9 @@ func badRequest(err error) admission.Response { return admission.Errored(http.St
 // checkRequest rejects requests for a kind or version this handler does not serve.
 func checkRequest(req admission.Request, kind gwv1.Kind) error {
 	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
+	if gvk.Kind == "" {
+		return fmt.Errorf("the request has no kind: is it an AdmissionReview from the API server?")
+	}
 	if gvk.Kind != string(kind) || gvk.Group != gwv1.GroupName {
 		return fmt.Errorf("this endpoint validates %s.%s, not %s", kind, gwv1.GroupName, gvk.GroupKind())
 	}

@@ -1,0 +1,87 @@
+package admission
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// MaxReviewBytes is the largest AdmissionReview read, as in controller-runtime (7 MiB):
+// the API server's own request limit is 3 MiB, and a review carries two objects.
+const MaxReviewBytes = 7 * 1024 * 1024
+
+// RequireReviewV1 answers an AdmissionReview of any apiVersion other than
+// admission.k8s.io/v1 with a clear error (code 400) instead of handing it on:
+// controller-runtime would otherwise answer whatever version it is sent. The check reads
+// only the first keys of the review, where the API server writes apiVersion.
+func RequireReviewV1(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxReviewBytes+1))
+		if err != nil {
+			writeReviewError(w, "", fmt.Errorf("reading the request: %w", err), http.StatusBadRequest)
+			return
+		}
+		if version, uid, ok := reviewVersion(body); ok && version != admissionv1.SchemeGroupVersion.String() {
+			writeReviewError(w, uid, fmt.Errorf("AdmissionReview %s is not served: Gatewarden speaks admission.k8s.io/v1 (admissionReviewVersions: [v1])", version), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reviewVersion reads the apiVersion among the first keys of a JSON object; ok is false
+// when it is not there or the body is not JSON (the next handler reports that).
+func reviewVersion(body []byte) (version string, uid types.UID, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", "", false
+	}
+	for range 3 {
+		key, err := dec.Token()
+		if err != nil {
+			return "", "", false
+		}
+		if key == "apiVersion" {
+			var v string
+			if err := dec.Decode(&v); err != nil {
+				return "", "", false
+			}
+			return v, reviewUID(body), true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", "", false
+		}
+	}
+	return "", "", false
+}
+
+func reviewUID(body []byte) types.UID {
+	var r struct {
+		Request struct {
+			UID types.UID `json:"uid"`
+		} `json:"request"`
+	}
+	_ = json.Unmarshal(body, &r)
+	return r.Request.UID
+}
+
+func writeReviewError(w http.ResponseWriter, uid types.UID, err error, code int32) {
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
+		Response: &admissionv1.AdmissionResponse{UID: uid, Allowed: false, Result: &metav1.Status{Code: code, Message: err.Error()}},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(review)
+}
