@@ -9,12 +9,15 @@ STATE_DIR    ?= .local
 
 GO  ?= go
 BIN := $(CURDIR)/bin
+# The image `make image` builds; config/webhook refers to gatewarden-webhook:dev.
+IMG ?= gatewarden-webhook:dev
+DOCKER ?= docker
 
 export WEBHOOK_PORT METRICS_PORT HEALTH_PORT
 export GATEWARDEN_STATE_DIR := $(STATE_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build certs run test test-unit vet fmt manifests
+.PHONY: help tools build build-static image certs run test test-unit vet fmt manifests manifests-without-cert-manager
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,6 +27,13 @@ tools: ## Build the pinned kube-apiserver, etcd and kubectl into bin/ (slow once
 
 build: ## Build the webhook into bin/webhook.
 	$(GO) build -o $(BIN)/webhook ./cmd/webhook
+
+# What the Dockerfile builds: no cgo, so the binary runs on distroless/static.
+build-static: ## Build the static (CGO_ENABLED=0) webhook the image ships, into bin/webhook-static.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN)/webhook-static ./cmd/webhook
+
+image: ## Build the container image IMG (default gatewarden-webhook:dev) from the Dockerfile; needs a Docker engine.
+	$(DOCKER) build -t $(IMG) .
 
 certs: ## Generate the development CA and serving certificate in certs/ (kept while valid).
 	$(GO) run ./hack/certs -dir certs
@@ -64,3 +74,8 @@ bench-quick: build tools ## The same figures on ~8000 objects and short runs (un
 manifests: ## Render config/webhook with bin/kubectl kustomize.
 	@bash hack/build-tools.sh >&2
 	@$(BIN)/kubectl kustomize config/webhook
+
+manifests-without-cert-manager: ## Make certs in config/without-cert-manager/certs and render that overlay.
+	@$(GO) run ./hack/certs -dir config/without-cert-manager/certs >&2
+	@bash hack/build-tools.sh >&2
+	@$(BIN)/kubectl kustomize config/without-cert-manager
