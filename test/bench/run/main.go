@@ -28,8 +28,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"gatewarden.dev/gatewarden/internal/devcerts"
 	"gatewarden.dev/gatewarden/test/bench/worldgen"
@@ -61,6 +63,12 @@ func main() {
 	if quick {
 		s = settings{world: worldgen.Scaled(8000), duration: 3 * time.Second, warmup: 500 * time.Millisecond, benchtime: "0.2s"}
 	}
+	// The in-process cache logs through controller-runtime: errors only.
+	ctrllog.SetLogger(funcr.New(func(prefix, args string) {
+		if strings.Contains(args, `"error"=`) {
+			fmt.Fprintln(os.Stderr, prefix, args)
+		}
+	}, funcr.Options{}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	figs := &figures{}
@@ -70,6 +78,9 @@ func main() {
 		_ = figs.write(filepath.Join(abs(root, stateDir), "figures.txt"))
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted (%w); every process started was stopped", err)
+		}
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
