@@ -159,6 +159,9 @@ func run(ctx context.Context, s settings, root, stateDir, bins string, workers i
 	figs.add("rss_reference_mib", mem.rssMiB)
 	figs.add("heap_reference_mib", mem.heapInuseMiB)
 	figs.add("heap_alloc_reference_mib", mem.heapAllocMiB)
+	figs.add("heap_idle_unreleased_reference_mib", mem.heapIdleMiB-mem.heapReleasedMiB)
+	figs.add("go_sys_reference_mib", mem.sysMiB)
+	figs.add("rss_peak_startup_mib", mem.rssPeakMiB)
 	perKind, err := heapPerKind(ctx, cp.config, true, nil, filepath.Join(stateDir, "cache-heap.pprof"))
 	if err != nil {
 		return err
@@ -214,6 +217,7 @@ func run(ctx context.Context, s settings, root, stateDir, bins string, workers i
 	figs.add("e2e_errors", errs)
 	if after, err := wh.memory(ctx, ""); err == nil {
 		figs.add("rss_after_load_mib", after.rssMiB)
+		figs.add("rss_peak_mib", after.rssPeakMiB)
 	}
 	if s.profile {
 		// Not measured: profiling costs the server a little.

@@ -208,7 +208,10 @@ func startNoop(ctx context.Context, bins, stateDir, certDir string) (*server, er
 
 // memoryFigures is the webhook's memory after a forced GC.
 type memoryFigures struct {
-	rssMiB, heapInuseMiB, heapAllocMiB float64
+	rssMiB, rssPeakMiB, heapInuseMiB, heapAllocMiB float64
+	// heapIdleMiB is heap memory free for reuse, heapReleasedMiB the part of it given back
+	// to the OS: idle minus released still counts in RSS.
+	heapIdleMiB, heapReleasedMiB, sysMiB float64
 }
 
 // memory forces a GC through the pprof heap endpoint (saving the heap profile to
@@ -229,31 +232,39 @@ func (s *server) memory(ctx context.Context, heapProfile string) (*memoryFigures
 		return nil, err
 	}
 	m := &memoryFigures{}
-	if m.heapInuseMiB, err = metric(metrics, "go_memstats_heap_inuse_bytes"); err != nil {
-		return nil, err
+	for name, dst := range map[string]*float64{
+		"go_memstats_heap_inuse_bytes":    &m.heapInuseMiB,
+		"go_memstats_heap_alloc_bytes":    &m.heapAllocMiB,
+		"go_memstats_heap_idle_bytes":     &m.heapIdleMiB,
+		"go_memstats_heap_released_bytes": &m.heapReleasedMiB,
+		"go_memstats_sys_bytes":           &m.sysMiB,
+	} {
+		v, err := metric(metrics, name)
+		if err != nil {
+			return nil, err
+		}
+		*dst = v / (1 << 20)
 	}
-	if m.heapAllocMiB, err = metric(metrics, "go_memstats_heap_alloc_bytes"); err != nil {
-		return nil, err
-	}
-	m.heapInuseMiB /= 1 << 20
-	m.heapAllocMiB /= 1 << 20
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return nil, err
 	}
 	for line := range strings.SplitSeq(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			if err != nil {
-				return nil, fmt.Errorf("VmRSS %q: %w", v, err)
+		for prefix, dst := range map[string]*float64{"VmRSS:": &m.rssMiB, "VmHWM:": &m.rssPeakMiB} {
+			if v, ok := strings.CutPrefix(line, prefix); ok {
+				kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+				if err != nil {
+					return nil, fmt.Errorf("%s %q: %w", prefix, v, err)
+				}
+				*dst = kb / 1024
 			}
-			m.rssMiB = kb / 1024
 		}
 	}
 	if m.rssMiB == 0 {
 		return nil, errors.New("no VmRSS in /proc/<pid>/status")
 	}
-	logf("webhook memory after GC: RSS %.1f MiB, heap in use %.1f MiB, heap alloc %.1f MiB", m.rssMiB, m.heapInuseMiB, m.heapAllocMiB)
+	logf("webhook memory after GC: RSS %.1f MiB (peak %.1f), heap in use %.1f MiB, live %.1f MiB, idle %.1f MiB of which %.1f returned to the OS",
+		m.rssMiB, m.rssPeakMiB, m.heapInuseMiB, m.heapAllocMiB, m.heapIdleMiB, m.heapReleasedMiB)
 	return m, nil
 }
 
