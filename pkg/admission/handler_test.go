@@ -59,7 +59,7 @@ spec:
   to: [{group: "", kind: Service, name: app}]
 `
 
-func loadWorld(t *testing.T, docs ...string) *policy.World {
+func loadWorld(t testing.TB, docs ...string) *policy.World {
 	t.Helper()
 	objs, err := policy.DecodeObjects(strings.NewReader(strings.Join(docs, "\n---\n")))
 	if err != nil {
@@ -96,7 +96,7 @@ func request(op admissionv1.Operation, kind, version, object, old string) admiss
 	return req
 }
 
-func newDeps(t *testing.T, cached, live policy.Lookup, cfg *config.Config) *Deps {
+func newDeps(t testing.TB, cached, live policy.Lookup, cfg *config.Config) *Deps {
 	t.Helper()
 	if cfg == nil {
 		cfg = config.Default()

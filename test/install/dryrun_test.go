@@ -27,6 +27,7 @@ func TestServerSideDryRun(t *testing.T) {
 	for name, dir := range map[string]string{
 		"config/webhook":              filepath.Join(repoRoot(t), "config", "webhook"),
 		"config/without-cert-manager": overlay,
+		"config/audit":                filepath.Join(repoRoot(t), "config", "audit"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			objs := build(t, dir)
