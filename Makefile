@@ -17,7 +17,7 @@ export WEBHOOK_PORT METRICS_PORT HEALTH_PORT
 export GATEWARDEN_STATE_DIR := $(STATE_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build build-static image certs run test test-unit vet fmt manifests manifests-without-cert-manager
+.PHONY: help tools build build-static image certs run test test-unit fuzz vet fmt manifests manifests-without-cert-manager
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +47,19 @@ run: build tools certs ## Run a local apiserver with the webhook wired in, until
 # bin/webhook built just before; packages run in parallel, so they must not each rebuild it.
 test: build tools ## Run all tests, integration tests included.
 	KUBEBUILDER_ASSETS=$(BIN) GATEWARDEN_SKIP_BUILD=1 $(GO) test ./...
+
+# Fuzz targets as package:name; `make fuzz` runs each for FUZZTIME (CI runs them briefly).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./pkg/admission:FuzzAdmissionReview \
+	./pkg/policy:FuzzValidateHTTPRoute ./pkg/policy:FuzzValidateTLSRoute ./pkg/policy:FuzzValidateGateway \
+	./pkg/policy:FuzzValidateListenerSet ./pkg/policy:FuzzReferenceGrantChange ./pkg/policy:FuzzDecodeObjects
+
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t#*:} ($(FUZZTIME))"; \
+	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME); \
+	done
 
 test-unit: ## Run the unit tests of pkg/ only (no control plane needed).
 	$(GO) test ./pkg/...
