@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -40,4 +41,31 @@ func (l loader) run(ctx context.Context, url string, conc int) (*loadResult, err
 	}
 	// Exit status 2 means requests failed; the result says which.
 	return r, nil
+}
+
+// medianResult is the median of each figure over rounds (the upper one of an even
+// count), with the errors summed.
+func medianResult(rounds []*loadResult) *loadResult {
+	med := func(f func(*loadResult) float64) float64 {
+		vs := make([]float64, len(rounds))
+		for i, r := range rounds {
+			vs[i] = f(r)
+		}
+		slices.Sort(vs)
+		return vs[len(vs)/2]
+	}
+	out := &loadResult{
+		RPS:    med(func(r *loadResult) float64 { return r.RPS }),
+		P50US:  med(func(r *loadResult) float64 { return r.P50US }),
+		P99US:  med(func(r *loadResult) float64 { return r.P99US }),
+		P999US: med(func(r *loadResult) float64 { return r.P999US }),
+	}
+	for _, r := range rounds {
+		out.Requests += r.Requests
+		out.Errors += r.Errors
+		if out.FirstError == "" {
+			out.FirstError = r.FirstError
+		}
+	}
+	return out
 }
