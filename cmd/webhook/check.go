@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	gwadmission "gatewarden.dev/gatewarden/pkg/admission"
 	"gatewarden.dev/gatewarden/pkg/check"
@@ -153,5 +154,5 @@ func readCluster(ctx context.Context, kubeconfig string) ([]policy.Object, error
 	if err != nil {
 		return nil, err
 	}
-	return gwadmission.ReadCluster(ctx, c, available)
+	return gwadmission.ReadCluster(ctx, c, func(k gwv1.Kind) bool { return available[k] })
 }

@@ -11,7 +11,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync/atomic"
+	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -20,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -46,6 +50,7 @@ func main() {
 	var (
 		certDir, host, metricsAddr, probeAddr, pprofAddr, configFile, clientCAFile string
 		port                                                                       int
+		shutdownDelay                                                              time.Duration
 		enableHTTP2                                                                bool
 	)
 	flag.StringVar(&certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "Directory with the serving certificate tls.crt and key tls.key; reloaded when they change.")
@@ -55,6 +60,7 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
 	flag.StringVar(&clientCAFile, "client-ca-file", "", "PEM file of CAs: when set, the webhook requires and verifies a client certificate from the API server (its --admission-control-config-file kubeconfig).")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Serve HTTP/2 too. Off by default: HTTP/2 Rapid Reset (CVE-2023-44487) and Stream Cancellation advisories; the API server speaks HTTP/1.1 to webhooks well.")
+	flag.DurationVar(&shutdownDelay, "shutdown-delay", 0, "After SIGTERM, keep serving (not ready) this long before stopping, for endpoints to drop the pod. The Deployment uses a preStop sleep instead.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address of the Go pprof endpoints (empty: off). For profiling and benchmarks only.")
 	flag.StringVar(&configFile, "config", "", "Path of a GatewardenConfiguration file (default: every rule at its default action).")
 	zapOpts := zap.Options{}
@@ -68,7 +74,7 @@ func main() {
 		log.Error(err, "exiting")
 		os.Exit(1)
 	}
-	if err := run(ctrl.SetupSignalHandler(), webhook.Options{Host: host, Port: port, CertDir: certDir, TLSOpts: tlsOpts}, metricsAddr, probeAddr, pprofAddr, configFile); err != nil {
+	if err := run(ctrl.SetupSignalHandler(), webhook.Options{Host: host, Port: port, CertDir: certDir, TLSOpts: tlsOpts}, metricsAddr, probeAddr, pprofAddr, configFile, shutdownDelay); err != nil {
 		log.Error(err, "exiting")
 		os.Exit(1)
 	}
@@ -99,7 +105,7 @@ func tlsOptions(clientCAFile string, enableHTTP2 bool) ([]func(*tls.Config), err
 	return opts, nil
 }
 
-func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAddr, pprofAddr, configFile string) error {
+func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAddr, pprofAddr, configFile string, shutdownDelay time.Duration) error {
 	log := ctrl.Log.WithName("gatewarden")
 	cfg := config.Default()
 	if configFile != "" {
@@ -132,43 +138,26 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 		return err
 	}
 
-	available, err := availableKinds(mgr.GetRESTMapper())
-	if err != nil {
-		return err
-	}
-	if err := gwadmission.SetupIndexes(ctx, mgr.GetFieldIndexer(), available); err != nil {
-		return err
-	}
-	// Ask for every informer now so that each starts with the cache, and readiness can wait
-	// for all of them: webhooks start serving before caches sync in controller-runtime.
-	var synced []func() bool
-	for _, obj := range gwadmission.CacheObjects(available) {
-		inf, err := mgr.GetCache().GetInformer(ctx, obj, cache.BlockUntilSynced(false))
-		if err != nil {
-			return fmt.Errorf("informer for %T: %w", obj, err)
-		}
-		synced = append(synced, inf.HasSynced)
-	}
-
+	// Discovery, indexes and informers are set up once the manager runs, so that liveness
+	// answers and the process stays up while the API server is not reachable yet: until
+	// then the webhook is not ready and answers every review at once with an error.
+	st := &startup{}
 	metrics, err := gwadmission.NewMetrics(ctrlmetrics.Registry)
 	if err != nil {
 		return err
 	}
 	deps := &gwadmission.Deps{
-		Cached:  gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetCache(), mgr.GetCache(), available), "cache", metrics),
-		Live:    gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetAPIReader(), mgr.GetCache(), available), "apiserver", metrics),
+		Cached:  gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetCache(), mgr.GetCache(), st.available), "cache", metrics),
+		Live:    gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetAPIReader(), mgr.GetCache(), st.available), "apiserver", metrics),
 		Config:  cfg,
 		Log:     log,
 		Metrics: metrics,
+		Ready:   st.ready,
 	}
-	if cfg.AuditInterval > 0 {
-		if err := mgr.Add(&gwadmission.Auditor{
-			Reader: mgr.GetCache(), Available: available, Config: cfg, Metrics: metrics,
-			Recorder: mgr.GetEventRecorder("gatewarden"), Interval: cfg.AuditInterval, Log: log.WithName("audit"),
-			WaitForSync: mgr.GetCache().WaitForCacheSync,
-		}); err != nil {
-			return err
-		}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		return st.run(ctx, mgr, cfg, metrics, log)
+	})); err != nil {
+		return err
 	}
 	srv := mgr.GetWebhookServer()
 	recoverPanic := true
@@ -194,17 +183,104 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 		return err
 	}
 	if err := mgr.AddReadyzCheck("informers", func(*http.Request) error {
-		for _, hasSynced := range synced {
-			if !hasSynced() {
-				return errors.New("informers have not synced yet")
-			}
+		if !st.ready() {
+			return errors.New("discovering Gateway API kinds or syncing informers")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("shutdown", func(*http.Request) error {
+		if ctx.Err() != nil {
+			return errors.New("shutting down")
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
 	log.Info("starting", "webhookPort", webhookOpts.Port, "certDir", webhookOpts.CertDir, "webhookNamespace", cfg.WebhookNamespace, "auditInterval", cfg.AuditInterval)
-	return mgr.Start(ctx)
+	// On SIGTERM readiness turns false at once; the server keeps answering for
+	// shutdownDelay, so that endpoints drop it before it stops, then finishes the requests
+	// in flight.
+	mgrCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		log.Info("shutting down", "delay", shutdownDelay)
+		time.Sleep(shutdownDelay)
+		cancel()
+	}()
+	return mgr.Start(mgrCtx)
+}
+
+// startup discovers the installed Gateway API kinds, registers the field indexes and
+// starts the informers, retrying until the API server answers; ready reports when that is
+// done and every informer has synced.
+type startup struct {
+	kinds  atomic.Pointer[map[gwv1.Kind]bool]
+	synced atomic.Pointer[[]func() bool]
+}
+
+func (s *startup) available(k gwv1.Kind) bool {
+	if m := s.kinds.Load(); m != nil {
+		return (*m)[k]
+	}
+	return false
+}
+
+func (s *startup) ready() bool {
+	synced := s.synced.Load()
+	if synced == nil {
+		return false
+	}
+	for _, hasSynced := range *synced {
+		if !hasSynced() {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *startup) run(ctx context.Context, mgr manager.Manager, cfg *config.Config, metrics *gwadmission.Metrics, log logr.Logger) error {
+	var have map[gwv1.Kind]bool
+	backoff := time.Second
+	for {
+		var err error
+		if have, err = availableKinds(mgr.GetRESTMapper()); err == nil {
+			break
+		}
+		log.Error(err, "discovering Gateway API kinds; retrying", "in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+	s.kinds.Store(&have)
+	if err := gwadmission.SetupIndexes(ctx, mgr.GetFieldIndexer(), s.available); err != nil {
+		return err
+	}
+	var synced []func() bool
+	for _, obj := range gwadmission.CacheObjects(s.available) {
+		inf, err := mgr.GetCache().GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+		if err != nil {
+			return fmt.Errorf("informer for %T: %w", obj, err)
+		}
+		synced = append(synced, inf.HasSynced)
+	}
+	s.synced.Store(&synced)
+	log.Info("informers started", "kinds", len(synced))
+	if cfg.AuditInterval > 0 {
+		auditor := &gwadmission.Auditor{
+			Reader: mgr.GetCache(), Available: s.available, Config: cfg, Metrics: metrics,
+			Recorder: mgr.GetEventRecorder("gatewarden"), Interval: cfg.AuditInterval, Log: log.WithName("audit"),
+			WaitForSync: mgr.GetCache().WaitForCacheSync,
+		}
+		return auditor.Start(ctx)
+	}
+	<-ctx.Done()
+	return nil
 }
 
 // newScheme holds the types the server and its subcommands read: core and Gateway API v1.
@@ -221,7 +297,7 @@ func newScheme() (*runtime.Scheme, error) {
 
 // availableKinds finds which Gateway API kinds have CRDs serving v1. The required ones must;
 // the others are served only when installed (restart Gatewarden after installing them).
-func availableKinds(mapper meta.RESTMapper) (func(gwv1.Kind) bool, error) {
+func availableKinds(mapper meta.RESTMapper) (map[gwv1.Kind]bool, error) {
 	have := map[gwv1.Kind]bool{}
 	for kind := range policy.ServedVersions {
 		_, err := mapper.RESTMapping(schema.GroupKind{Group: gwv1.GroupName, Kind: string(kind)}, "v1")
@@ -238,5 +314,5 @@ func availableKinds(mapper meta.RESTMapper) (func(gwv1.Kind) bool, error) {
 			return nil, fmt.Errorf("the %s CRD (gateway.networking.k8s.io/v1) is not installed: install the Gateway API CRDs first", k)
 		}
 	}
-	return func(k gwv1.Kind) bool { return have[k] }, nil
+	return have, nil
 }

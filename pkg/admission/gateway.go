@@ -36,6 +36,9 @@ func NewGatewayDefaulter(d *Deps) admission.Handler { return &gatewayDefaulter{d
 
 // Handle implements admission.Handler.
 func (h *gatewayDefaulter) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if h.starting() {
+		return admission.Errored(http.StatusInternalServerError, errStarting)
+	}
 	if err := checkRequest(req, policy.KindGateway); err != nil {
 		return badRequest(err)
 	}

@@ -38,7 +38,15 @@ type Deps struct {
 	Log          logr.Logger
 	// Metrics, when set, count decisions and findings.
 	Metrics *Metrics
+	// Ready, when set, tells whether the lookups can be trusted (kinds discovered, caches
+	// synced); until then every review is answered at once with an error rather than held.
+	Ready func() bool
 }
+
+// errStarting answers reviews that arrive before the caches have synced.
+var errStarting = errors.New("gatewarden is starting: its caches have not synced yet")
+
+func (h *Deps) starting() bool { return h.Ready != nil && !h.Ready() }
 
 // validateFunc decodes a request's object (and old object) and runs the rules with lk.
 type validateFunc func(ctx context.Context, lk policy.Lookup, req admission.Request) (policy.Violations, error)
@@ -133,6 +141,9 @@ func (h *Deps) record(req admission.Request, resp admission.Response, start time
 func (h *validatingHandler) handle(ctx context.Context, req admission.Request) admission.Response {
 	if err := checkRequest(req, h.kind); err != nil {
 		return badRequest(err)
+	}
+	if h.starting() {
+		return admission.Errored(http.StatusInternalServerError, errStarting)
 	}
 	validate := h.validate
 	switch req.Operation {

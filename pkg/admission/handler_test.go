@@ -293,6 +293,17 @@ func TestValidatingHandlers(t *testing.T) {
 			want: result{Code: http.StatusInternalServerError, Causes: []string{"gatewarden could not read the objects it checks against: connection refused"}},
 		},
 	}
+	cases["not ready yet: an error at once, not a verdict"] = struct {
+		handler      func(*Deps) admission.Handler
+		cached, live policy.Lookup
+		cfg          *config.Config
+		req          admission.Request
+		want         result
+	}{
+		handler: func(d *Deps) admission.Handler { d.Ready = func() bool { return false }; return NewHTTPRouteValidator(d) },
+		req:     request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), ""),
+		want:    result{Code: http.StatusInternalServerError, Causes: []string{"gatewarden is starting: its caches have not synced yet"}},
+	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			cached, live := tc.cached, tc.live

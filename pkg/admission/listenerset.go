@@ -35,6 +35,9 @@ func NewListenerSetDefaulter(d *Deps) admission.Handler { return &listenerSetDef
 // Handle implements admission.Handler. The GatewayClass is the parent Gateway's; without a
 // parent Gateway yet, kinds are filled from the protocol alone.
 func (h *listenerSetDefaulter) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if h.starting() {
+		return admission.Errored(http.StatusInternalServerError, errStarting)
+	}
 	if err := checkRequest(req, policy.KindListenerSet); err != nil {
 		return badRequest(err)
 	}
