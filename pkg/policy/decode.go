@@ -64,3 +64,15 @@ func Decode(gvk schema.GroupVersionKind, raw []byte, into any) error {
 	}
 	return nil
 }
+
+// decodeJSON decodes raw strictly on case and duplicates, as Decode does.
+func decodeJSON(raw []byte, into any) error {
+	strictErrs, err := sigsjson.UnmarshalStrict(raw, into, sigsjson.DisallowDuplicateFields)
+	if err != nil {
+		return err
+	}
+	if len(strictErrs) > 0 {
+		return strictErrs[0]
+	}
+	return nil
+}

@@ -5,6 +5,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 )
 
 // Lookup is the read-only view of the cluster that the rules need. Implementations return
@@ -25,4 +27,12 @@ type Lookup interface {
 	// ReferrersInto returns the Routes, Gateways and ListenerSets that reference an object in
 	// namespace from another namespace.
 	ReferrersInto(ctx context.Context, namespace string) ([]*Referrer, error)
+	// Route returns a Route of a kind by namespace and name.
+	Route(ctx context.Context, kind gwv1.Kind, namespace, name string) (*Route, error)
+	// GatewaysOfClass returns the Gateways of a GatewayClass.
+	GatewaysOfClass(ctx context.Context, class string) ([]*gwv1.Gateway, error)
+	// TimeoutPolicies returns the TimeoutPolicies with a targetRef to the object of kind
+	// namespace/name (namespace is empty for a GatewayClass), in any namespace: the rules
+	// decide which count.
+	TimeoutPolicies(ctx context.Context, kind gwv1.Kind, namespace, name string) ([]*policyv1a1.TimeoutPolicy, error)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
+
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 )
 
 var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
@@ -121,6 +123,12 @@ func findOld(w *World, subject Object) any {
 				return g
 			}
 		}
+	case *policyv1a1.TimeoutPolicy:
+		for _, p := range w.Policies {
+			if p.Namespace == ns && p.Name == name {
+				return p
+			}
+		}
 	default:
 		for _, r := range w.Routes {
 			if string(r.Kind) == subject.GVK.Kind && r.Namespace == ns && r.Name == name {
@@ -148,13 +156,26 @@ func validateCase(ctx context.Context, c worldCase) (Violations, error) {
 			return ValidateReferenceGrantChange(ctx, c.world, nil, o)
 		}
 		return ValidateReferenceGrantChange(ctx, c.world, o, c.old.(*gwv1.ReferenceGrant))
+	case *policyv1a1.TimeoutPolicy:
+		o.Namespace = namespaceOr(o.Namespace)
+		old, _ := c.old.(*policyv1a1.TimeoutPolicy)
+		return ValidateTimeoutPolicy(ctx, c.world, o, old, testTimeoutOptions)
 	default:
 		r := ReduceRoute(o)
 		r.Namespace = namespaceOr(r.Namespace)
 		old, _ := c.old.(*Route)
-		return ValidateRoute(ctx, c.world, r, old)
+		v, err := ValidateRoute(ctx, c.world, r, old)
+		if err != nil {
+			return nil, err
+		}
+		tv, err := ValidateRouteTimeouts(ctx, c.world, r, old, testTimeoutOptions)
+		return append(v, tv...), err
 	}
 }
+
+// testTimeoutOptions are the TimeoutPolicy settings of the world tests: the default
+// policy namespace.
+var testTimeoutOptions = TimeoutOptions{PolicyNamespace: "gatewarden-system"}
 
 // TestWorlds runs every testdata/<rule>/<case>.yaml: it checks the rule, type and field of
 // each violation against the case's want list, and the full messages against <case>.golden

@@ -50,6 +50,9 @@ type Route struct {
 	// Hostnames are empty for a Route that matches every hostname, and for kinds
 	// without hostnames (see UsesHostnames).
 	Hostnames []gwv1.Hostname
+	// Rules are the names and timeouts of the rules, for TimeoutPolicies; empty for kinds
+	// that have neither.
+	Rules []RouteRule
 }
 
 // UsesHostnames tells whether the Route's kind takes part in hostname matching.
@@ -126,6 +129,7 @@ func RouteFromHTTPRoute(hr *gwv1.HTTPRoute) *Route {
 	}
 	rulesPath := field.NewPath("spec", "rules")
 	for i, rule := range hr.Spec.Rules {
+		r.Rules = append(r.Rules, RouteRule{Name: rule.Name, Timeouts: rule.Timeouts})
 		rulePath := rulesPath.Index(i)
 		r.Refs = append(r.Refs, httpFilterRefs(rule.Filters, rulePath.Child("filters"))...)
 		for j, br := range rule.BackendRefs {
@@ -146,6 +150,7 @@ func RouteFromGRPCRoute(gr *gwv1.GRPCRoute) *Route {
 	}
 	rulesPath := field.NewPath("spec", "rules")
 	for i, rule := range gr.Spec.Rules {
+		r.Rules = append(r.Rules, RouteRule{Name: rule.Name})
 		rulePath := rulesPath.Index(i)
 		r.Refs = append(r.Refs, grpcFilterRefs(rule.Filters, rulePath.Child("filters"))...)
 		for j, br := range rule.BackendRefs {

@@ -27,17 +27,23 @@ const (
 
 // The rule IDs. docs/rules.md describes each with an example and its fix.
 const (
-	RuleNoMatchingParent           RuleID = "route-no-matching-parent"
-	RuleNotAllowedByListeners      RuleID = "route-not-allowed-by-listeners"
-	RuleNoMatchingListenerHostname RuleID = "route-no-matching-listener-hostname"
-	RuleParentNotFound             RuleID = "route-parent-not-found"
-	RuleRefNotPermitted            RuleID = "ref-not-permitted"
-	RuleListenerSetNotAllowed      RuleID = "listenerset-not-allowed"
-	RuleListenerSetParentNotFound  RuleID = "listenerset-parent-not-found"
-	RuleInvalidRouteKinds          RuleID = "listener-invalid-route-kinds"
-	RuleSelectorRequired           RuleID = "listener-selector-required"
-	RuleDetachesRoutes             RuleID = "gateway-detaches-routes"
-	RuleGrantRevokesReferences     RuleID = "referencegrant-revokes-references"
+	RuleNoMatchingParent            RuleID = "route-no-matching-parent"
+	RuleNotAllowedByListeners       RuleID = "route-not-allowed-by-listeners"
+	RuleNoMatchingListenerHostname  RuleID = "route-no-matching-listener-hostname"
+	RuleParentNotFound              RuleID = "route-parent-not-found"
+	RuleRefNotPermitted             RuleID = "ref-not-permitted"
+	RuleListenerSetNotAllowed       RuleID = "listenerset-not-allowed"
+	RuleListenerSetParentNotFound   RuleID = "listenerset-parent-not-found"
+	RuleInvalidRouteKinds           RuleID = "listener-invalid-route-kinds"
+	RuleSelectorRequired            RuleID = "listener-selector-required"
+	RuleDetachesRoutes              RuleID = "gateway-detaches-routes"
+	RuleGrantRevokesReferences      RuleID = "referencegrant-revokes-references"
+	RuleRouteTimeoutOverride        RuleID = "route-timeout-exceeds-override"
+	RuleTimeoutPolicyContradicts    RuleID = "timeoutpolicy-contradicts-override"
+	RuleTimeoutPolicyNamespace      RuleID = "timeoutpolicy-class-namespace"
+	RuleTimeoutPolicyTargetNotFound RuleID = "timeoutpolicy-target-not-found"
+	RuleTimeoutPolicyConflict       RuleID = "timeoutpolicy-conflict"
+	RuleTimeoutOverrideViolated     RuleID = "timeoutpolicy-override-violated-by-routes"
 )
 
 // Rule describes one rule: the condition reason it agrees with, its default action and
@@ -73,6 +79,18 @@ var Rules = []Rule{
 		"Changing a Gateway's or ListenerSet's listeners detaches the Routes they no longer admit."},
 	{RuleGrantRevokesReferences, "RefNotPermitted", ActionWarn,
 		"Changing or deleting a ReferenceGrant makes the references it permitted RefNotPermitted (GEP-709)."},
+	{RuleRouteTimeoutOverride, "OverrideViolated", ActionDeny,
+		"GEP-713: an override attached above a Route takes effect whatever the Route sets (less specific wins); a TimeoutPolicy override's maximum and allowNoTimeout bound the rules[].timeouts of the HTTPRoutes below it."},
+	{RuleTimeoutPolicyContradicts, "OverrideViolated", ActionDeny,
+		"GEP-713: a default or override below an override that forbids its value can never take effect."},
+	{RuleTimeoutPolicyNamespace, "Invalid", ActionDeny,
+		"A TimeoutPolicy targets objects in its own namespace; one that targets a (cluster-scoped) GatewayClass takes effect only in the configured policy namespace."},
+	{RuleTimeoutPolicyTargetNotFound, "TargetNotFound", ActionWarn,
+		"GEP-713: a policy whose target does not exist does not take effect until it does."},
+	{RuleTimeoutPolicyConflict, "Conflicted", ActionWarn,
+		"GEP-713: when two policies at the same target set the same field, the oldest (creationTimestamp) wins, then the first by namespace/name; the other is Conflicted."},
+	{RuleTimeoutOverrideViolated, "OverrideViolated", ActionWarn,
+		"A new or changed override that existing Routes already violate: they are stored, and their next change of those timeouts must comply."},
 }
 
 // RuleByID returns the rule with the given ID.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"regexp"
 	"strconv"
 
@@ -17,6 +19,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
+
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 )
 
 // World is an in-memory Lookup over a set of objects, as read from YAML files: the rules'
@@ -30,6 +34,7 @@ type World struct {
 	GatewayClasses []*gwv1.GatewayClass
 	Grants         []*gwv1.ReferenceGrant
 	Routes         []*Route
+	Policies       []*policyv1a1.TimeoutPolicy
 
 	idx     *worldIndex
 	indexed int
@@ -114,6 +119,15 @@ func DecodeObjects(r io.Reader) ([]Object, error) {
 		switch {
 		case obj.GVK.Group == "" && obj.GVK.Kind == "Namespace":
 			obj.Value = labels.Set(head.Metadata.Labels)
+		case obj.GVK.GroupKind() == policyv1a1.GroupVersion.WithKind("TimeoutPolicy").GroupKind():
+			if obj.GVK.Version != policyv1a1.GroupVersion.Version {
+				return nil, fmt.Errorf("line %d (document %d, %s %s): version %s is not served (served: %s)", start, i, obj.GVK.Kind, obj.Name, obj.GVK.Version, policyv1a1.GroupVersion.Version)
+			}
+			tp := &policyv1a1.TimeoutPolicy{}
+			if err := decodeJSON(raw, tp); err != nil {
+				return nil, fmt.Errorf("line %d (document %d, %s %s): %w", start, i, obj.GVK.Kind, obj.Name, err)
+			}
+			obj.Value = tp
 		case obj.GVK.Group == gwv1.GroupName:
 			if obj.Value, err = newV1(gwv1.Kind(obj.GVK.Kind)); err == nil {
 				err = Decode(obj.GVK, raw, obj.Value)
@@ -195,6 +209,9 @@ func (w *World) Add(obj Object) {
 	case *gwv1.ReferenceGrant:
 		setNS(&o.Namespace)
 		w.Grants = append(w.Grants, o)
+	case *policyv1a1.TimeoutPolicy:
+		setNS(&o.Namespace)
+		w.Policies = append(w.Policies, o)
 	default:
 		if r := ReduceRoute(o); r != nil {
 			if r.Namespace == "" {
@@ -218,6 +235,9 @@ type worldIndex struct {
 	grants       map[string][]*gwv1.ReferenceGrant
 	byParent     map[string][]*Route
 	referrers    map[string][]*Referrer
+	routes       map[string]*Route
+	byClass      map[string][]*gwv1.Gateway
+	policies     map[string][]*policyv1a1.TimeoutPolicy
 }
 
 func worldParentKey(kind gwv1.Kind, namespace, name string) string {
@@ -236,6 +256,14 @@ func (w *World) index() *worldIndex {
 		grants:       map[string][]*gwv1.ReferenceGrant{},
 		byParent:     map[string][]*Route{},
 		referrers:    map[string][]*Referrer{},
+		routes:       map[string]*Route{},
+		byClass:      map[string][]*gwv1.Gateway{},
+		policies:     map[string][]*policyv1a1.TimeoutPolicy{},
+	}
+	for _, p := range w.Policies {
+		for _, key := range PolicyTargetKeys(p) {
+			idx.policies[key] = append(idx.policies[key], p)
+		}
 	}
 	addReferrer := func(r *Referrer) {
 		seen := map[string]bool{}
@@ -248,6 +276,7 @@ func (w *World) index() *worldIndex {
 	}
 	for _, gw := range w.Gateways {
 		idx.gateways[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = gw
+		idx.byClass[string(gw.Spec.GatewayClassName)] = append(idx.byClass[string(gw.Spec.GatewayClassName)], gw)
 		addReferrer(ReferrerFromGateway(gw))
 	}
 	for _, ls := range w.ListenerSets {
@@ -261,6 +290,7 @@ func (w *World) index() *worldIndex {
 		idx.grants[g.Namespace] = append(idx.grants[g.Namespace], g)
 	}
 	for _, r := range w.Routes {
+		idx.routes[worldParentKey(r.Kind, r.Namespace, r.Name)] = r
 		seen := map[string]bool{}
 		for _, ref := range r.ParentRefs {
 			group, kind, ns := parentKey(ref, r.Namespace)
@@ -277,7 +307,42 @@ func (w *World) index() *worldIndex {
 }
 
 func (w *World) count() int {
-	return len(w.Gateways) + len(w.ListenerSets) + len(w.GatewayClasses) + len(w.Grants) + len(w.Routes)
+	return len(w.Gateways) + len(w.ListenerSets) + len(w.GatewayClasses) + len(w.Grants) + len(w.Routes) + len(w.Policies)
+}
+
+// PolicyTargetKeys returns "Kind/namespace/name" for each object a TimeoutPolicy targets
+// (namespace empty for a GatewayClass): the key TimeoutPolicies looks policies up by.
+func PolicyTargetKeys(p *policyv1a1.TimeoutPolicy) []string {
+	var keys []string
+	for _, ref := range p.Spec.TargetRefs {
+		ns := p.Namespace
+		if ref.Kind == KindGatewayClass {
+			ns = ""
+		}
+		key := worldParentKey(ref.Kind, ns, string(ref.Name))
+		if !slices.Contains(keys, key) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// Route implements Lookup.
+func (w *World) Route(_ context.Context, kind gwv1.Kind, namespace, name string) (*Route, error) {
+	if r, ok := w.index().routes[worldParentKey(kind, namespace, name)]; ok {
+		return r, nil
+	}
+	return nil, notFound(strings.ToLower(string(kind))+"s", name)
+}
+
+// GatewaysOfClass implements Lookup.
+func (w *World) GatewaysOfClass(_ context.Context, class string) ([]*gwv1.Gateway, error) {
+	return w.index().byClass[class], nil
+}
+
+// TimeoutPolicies implements Lookup.
+func (w *World) TimeoutPolicies(_ context.Context, kind gwv1.Kind, namespace, name string) ([]*policyv1a1.TimeoutPolicy, error) {
+	return w.index().policies[worldParentKey(kind, namespace, name)], nil
 }
 
 // Gateway implements Lookup.
