@@ -31,6 +31,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	gwadmission "gatewarden.dev/gatewarden/pkg/admission"
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 	"gatewarden.dev/gatewarden/pkg/config"
 	"gatewarden.dev/gatewarden/pkg/policy"
 )
@@ -170,6 +171,7 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 		"/validate-tcproute":       gwadmission.NewTCPRouteValidator(deps),
 		"/validate-udproute":       gwadmission.NewUDPRouteValidator(deps),
 		"/validate-referencegrant": gwadmission.NewReferenceGrantValidator(deps),
+		"/validate-timeoutpolicy":  gwadmission.NewTimeoutPolicyValidator(deps),
 		"/mutate-gateway":          gwadmission.NewGatewayDefaulter(deps),
 		"/mutate-listenerset":      gwadmission.NewListenerSetDefaulter(deps),
 	} {
@@ -292,6 +294,9 @@ func newScheme() (*runtime.Scheme, error) {
 	if err := gwv1.Install(scheme); err != nil {
 		return nil, err
 	}
+	if err := policyv1a1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
 	return scheme, nil
 }
 
@@ -308,6 +313,13 @@ func availableKinds(mapper meta.RESTMapper) (map[gwv1.Kind]bool, error) {
 		default:
 			return nil, fmt.Errorf("discovering %s: %w", kind, err)
 		}
+	}
+	_, err := mapper.RESTMapping(policyv1a1.GroupVersion.WithKind("TimeoutPolicy").GroupKind(), policyv1a1.GroupVersion.Version)
+	switch {
+	case err == nil:
+		have[gwadmission.KindTimeoutPolicy] = true
+	case !meta.IsNoMatchError(err):
+		return nil, fmt.Errorf("discovering TimeoutPolicy: %w", err)
 	}
 	for _, k := range requiredKinds {
 		if !have[k] {

@@ -5,6 +5,8 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 )
 
 // SlimTransform is the cache transform: it keeps of each object only what the rules and
@@ -12,8 +14,8 @@ import (
 // Dropped everywhere: managedFields, annotations (kubectl's last-applied-configuration
 // alone doubles an object), labels (except on Namespaces), owner references, finalizers
 // and status (except a GatewayClass's supportedFeatures). Dropped from Routes: matches,
-// filters other than RequestMirror, timeouts, retries and every other field of a rule that
-// is not a reference. The objects it returns are for reading only: the Lookup never copies
+// filters other than RequestMirror, retries and every other field of a rule that is not a
+// reference, its name or (for TimeoutPolicies) its timeouts. The objects it returns are for reading only: the Lookup never copies
 // them (UnsafeDisableDeepCopy) and the rules never write to them.
 func SlimTransform() toolscache.TransformFunc {
 	return func(in any) (any, error) {
@@ -33,12 +35,14 @@ func SlimTransform() toolscache.TransformFunc {
 			o.Spec.Description = nil
 		case *gwv1.ReferenceGrant:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
+		case *policyv1a1.TimeoutPolicy:
+			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 		case *gwv1.HTTPRoute:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.HTTPRouteStatus{}
 			for i := range o.Spec.Rules {
 				r := &o.Spec.Rules[i]
-				*r = gwv1.HTTPRouteRule{Filters: mirrorFilters(r.Filters), BackendRefs: r.BackendRefs}
+				*r = gwv1.HTTPRouteRule{Name: r.Name, Timeouts: r.Timeouts, Filters: mirrorFilters(r.Filters), BackendRefs: r.BackendRefs}
 				for j := range r.BackendRefs {
 					br := &r.BackendRefs[j]
 					br.Filters = mirrorFilters(br.Filters)
@@ -50,7 +54,7 @@ func SlimTransform() toolscache.TransformFunc {
 			o.Status = gwv1.GRPCRouteStatus{}
 			for i := range o.Spec.Rules {
 				r := &o.Spec.Rules[i]
-				*r = gwv1.GRPCRouteRule{Filters: grpcMirrorFilters(r.Filters), BackendRefs: r.BackendRefs}
+				*r = gwv1.GRPCRouteRule{Name: r.Name, Filters: grpcMirrorFilters(r.Filters), BackendRefs: r.BackendRefs}
 				for j := range r.BackendRefs {
 					br := &r.BackendRefs[j]
 					br.Filters = grpcMirrorFilters(br.Filters)

@@ -106,7 +106,7 @@ func TestSlimTransformKeepsWhatRulesRead(t *testing.T) {
 	// The slimmed HTTPRoute is smaller: matches and other filters are gone.
 	hr, _ := transform(decoded[0].Value.(runtime.Object).DeepCopyObject())
 	rule := hr.(*gwv1.HTTPRoute).Spec.Rules[0]
-	if len(rule.Matches) != 0 || rule.Filters[0].RequestHeaderModifier != nil || rule.Name != nil {
+	if len(rule.Matches) != 0 || rule.Filters[0].RequestHeaderModifier != nil {
 		t.Errorf("slimmed rule kept what the rules never read: %+v", rule)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 	"gatewarden.dev/gatewarden/pkg/policy"
 )
 
@@ -40,6 +41,9 @@ func ReadCluster(ctx context.Context, reader client.Reader, available func(gwv1.
 			lists = append(lists, kindList{rk.kind, rk.newList()})
 		}
 	}
+	if available(KindTimeoutPolicy) {
+		lists = append(lists, kindList{KindTimeoutPolicy, &policyv1a1.TimeoutPolicyList{}})
+	}
 	for _, kl := range lists {
 		if err := reader.List(ctx, kl.list); err != nil {
 			return nil, fmt.Errorf("listing %s: %w", kl.kind, err)
@@ -50,7 +54,11 @@ func ReadCluster(ctx context.Context, reader client.Reader, available func(gwv1.
 		}
 		for _, item := range items {
 			obj := item.(client.Object)
-			out = append(out, policy.Object{GVK: gwv1.SchemeGroupVersion.WithKind(string(kl.kind)), Namespace: obj.GetNamespace(), Name: obj.GetName(), Value: obj})
+			gvk := gwv1.SchemeGroupVersion.WithKind(string(kl.kind))
+			if kl.kind == KindTimeoutPolicy {
+				gvk = policyv1a1.GroupVersion.WithKind(string(kl.kind))
+			}
+			out = append(out, policy.Object{GVK: gvk, Namespace: obj.GetNamespace(), Name: obj.GetName(), Value: obj})
 		}
 	}
 	return out, nil

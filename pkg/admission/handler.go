@@ -58,6 +58,8 @@ type validatingHandler struct {
 	validate validateFunc
 	// onDelete is set for kinds whose DELETE is checked (it can only warn).
 	onDelete validateFunc
+	// check, when set, replaces checkRequest for kinds outside gateway.networking.k8s.io.
+	check func(admission.Request) error
 }
 
 var _ admission.Handler = (*validatingHandler)(nil)
@@ -139,7 +141,11 @@ func (h *Deps) record(req admission.Request, resp admission.Response, start time
 }
 
 func (h *validatingHandler) handle(ctx context.Context, req admission.Request) admission.Response {
-	if err := checkRequest(req, h.kind); err != nil {
+	check := func(req admission.Request) error { return checkRequest(req, h.kind) }
+	if h.check != nil {
+		check = h.check
+	}
+	if err := check(req); err != nil {
 		return badRequest(err)
 	}
 	if h.starting() {

@@ -300,9 +300,12 @@ func TestValidatingHandlers(t *testing.T) {
 		req          admission.Request
 		want         result
 	}{
-		handler: func(d *Deps) admission.Handler { d.Ready = func() bool { return false }; return NewHTTPRouteValidator(d) },
-		req:     request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), ""),
-		want:    result{Code: http.StatusInternalServerError, Causes: []string{"gatewarden is starting: its caches have not synced yet"}},
+		handler: func(d *Deps) admission.Handler {
+			d.Ready = func() bool { return false }
+			return NewHTTPRouteValidator(d)
+		},
+		req:  request(admissionv1.Create, "HTTPRoute", "v1", route("v1", "other"), ""),
+		want: result{Code: http.StatusInternalServerError, Causes: []string{"gatewarden is starting: its caches have not synced yet"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

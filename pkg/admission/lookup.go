@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 	"gatewarden.dev/gatewarden/pkg/policy"
 )
 
@@ -22,7 +24,14 @@ const (
 	// IndexRefNamespace indexes Routes, Gateways and ListenerSets by each namespace other
 	// than their own that they reference.
 	IndexRefNamespace = "gatewarden.refNamespace"
+	// IndexPolicyTarget indexes TimeoutPolicies by "Kind/namespace/name" of each target.
+	IndexPolicyTarget = "gatewarden.policyTarget"
+	// IndexGatewayClass indexes Gateways by spec.gatewayClassName.
+	IndexGatewayClass = "gatewarden.gatewayClass"
 )
+
+// KindTimeoutPolicy is the availability key of the TimeoutPolicy CRD.
+const KindTimeoutPolicy gwv1.Kind = "TimeoutPolicy"
 
 // routeKind ties a Route kind's Go types to its reduction for the rules.
 type routeKind struct {
@@ -128,6 +137,18 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer, available fu
 	}); err != nil {
 		return err
 	}
+	if err := indexer.IndexField(ctx, &gwv1.Gateway{}, IndexGatewayClass, func(o client.Object) []string {
+		return []string{string(o.(*gwv1.Gateway).Spec.GatewayClassName)}
+	}); err != nil {
+		return err
+	}
+	if available(KindTimeoutPolicy) {
+		if err := indexer.IndexField(ctx, &policyv1a1.TimeoutPolicy{}, IndexPolicyTarget, func(o client.Object) []string {
+			return policy.PolicyTargetKeys(o.(*policyv1a1.TimeoutPolicy))
+		}); err != nil {
+			return err
+		}
+	}
 	if available(policy.KindListenerSet) {
 		if err := indexer.IndexField(ctx, &gwv1.ListenerSet{}, IndexRefNamespace, func(o client.Object) []string {
 			return refNamespaces(policy.ReferrerFromListenerSet(o.(*gwv1.ListenerSet)))
@@ -144,6 +165,9 @@ func CacheObjects(available func(gwv1.Kind) bool) []client.Object {
 	ns := &metav1.PartialObjectMetadata{}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	objs := []client.Object{ns, &gwv1.Gateway{}, &gwv1.GatewayClass{}, &gwv1.ReferenceGrant{}}
+	if available(KindTimeoutPolicy) {
+		objs = append(objs, &policyv1a1.TimeoutPolicy{})
+	}
 	if available(policy.KindListenerSet) {
 		objs = append(objs, &gwv1.ListenerSet{})
 	}
@@ -263,6 +287,54 @@ func (l *Lookup) ReferrersInto(ctx context.Context, namespace string) ([]*policy
 		for i := range lss.Items {
 			out = append(out, policy.ReferrerFromListenerSet(&lss.Items[i]))
 		}
+	}
+	return out, nil
+}
+
+// Route implements policy.Lookup.
+func (l *Lookup) Route(ctx context.Context, kind gwv1.Kind, namespace, name string) (*policy.Route, error) {
+	for _, rk := range RouteKinds {
+		if rk.kind != kind {
+			continue
+		}
+		if !l.available(kind) {
+			break
+		}
+		obj := rk.newObj()
+		if err := l.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj); err != nil {
+			return nil, err
+		}
+		return rk.reduce(obj), nil
+	}
+	return nil, notFound(strings.ToLower(string(kind))+"s", name)
+}
+
+// GatewaysOfClass implements policy.Lookup through IndexGatewayClass.
+func (l *Lookup) GatewaysOfClass(ctx context.Context, class string) ([]*gwv1.Gateway, error) {
+	list := &gwv1.GatewayList{}
+	if err := l.indexed.List(ctx, list, client.MatchingFields{IndexGatewayClass: class}); err != nil {
+		return nil, err
+	}
+	out := make([]*gwv1.Gateway, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, &list.Items[i])
+	}
+	return out, nil
+}
+
+// TimeoutPolicies implements policy.Lookup through IndexPolicyTarget; without the
+// TimeoutPolicy CRD there are none.
+func (l *Lookup) TimeoutPolicies(ctx context.Context, kind gwv1.Kind, namespace, name string) ([]*policyv1a1.TimeoutPolicy, error) {
+	if !l.available(KindTimeoutPolicy) {
+		return nil, nil
+	}
+	list := &policyv1a1.TimeoutPolicyList{}
+	if err := l.indexed.List(ctx, list, client.MatchingFields{IndexPolicyTarget: parentKey(kind, namespace, name)}); err != nil {
+		return nil, err
+	}
+	out := make([]*policyv1a1.TimeoutPolicy, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, &list.Items[i])
 	}
 	return out, nil
 }

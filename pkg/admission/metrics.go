@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 	"gatewarden.dev/gatewarden/pkg/policy"
 )
 
@@ -125,6 +126,21 @@ func (l *instrumentedLookup) RoutesForParent(ctx context.Context, parentKind gwv
 func (l *instrumentedLookup) ReferrersInto(ctx context.Context, namespace string) ([]*policy.Referrer, error) {
 	defer l.observe("ReferrersInto", time.Now())
 	return l.lk.ReferrersInto(ctx, namespace)
+}
+
+func (l *instrumentedLookup) Route(ctx context.Context, kind gwv1.Kind, namespace, name string) (*policy.Route, error) {
+	defer l.observe("Route", time.Now())
+	return l.lk.Route(ctx, kind, namespace, name)
+}
+
+func (l *instrumentedLookup) GatewaysOfClass(ctx context.Context, class string) ([]*gwv1.Gateway, error) {
+	defer l.observe("GatewaysOfClass", time.Now())
+	return l.lk.GatewaysOfClass(ctx, class)
+}
+
+func (l *instrumentedLookup) TimeoutPolicies(ctx context.Context, kind gwv1.Kind, namespace, name string) ([]*policyv1a1.TimeoutPolicy, error) {
+	defer l.observe("TimeoutPolicies", time.Now())
+	return l.lk.TimeoutPolicies(ctx, kind, namespace, name)
 }
 
 func boolLabel(b bool) string { return strconv.FormatBool(b) }

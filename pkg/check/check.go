@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	policyv1a1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 	"gatewarden.dev/gatewarden/pkg/config"
 	"gatewarden.dev/gatewarden/pkg/policy"
 )
@@ -97,7 +98,7 @@ func Run(ctx context.Context, sources []Source, cluster []policy.Object, cfg *co
 	var res Result
 	for _, src := range sources {
 		for _, o := range src.Objects {
-			v, judged, err := validate(ctx, world, o)
+			v, judged, err := validate(ctx, world, o, cfg.Timeouts)
 			if err != nil {
 				return Result{}, fmt.Errorf("%s:%d: %s %s: %w", src.Name, o.Line, o.GVK.Kind, o.Name, err)
 			}
@@ -159,8 +160,11 @@ func exempt(cfg *config.Config, w *policy.World, namespace string) bool {
 
 // validate runs the rule entry point for the object's kind; judged is false for kinds no
 // rule judges on creation (Namespaces, GatewayClasses, ReferenceGrants, other kinds).
-func validate(ctx context.Context, w *policy.World, o policy.Object) (policy.Violations, bool, error) {
+func validate(ctx context.Context, w *policy.World, o policy.Object, timeouts policy.TimeoutOptions) (policy.Violations, bool, error) {
 	switch v := o.Value.(type) {
+	case *policyv1a1.TimeoutPolicy:
+		res, err := policy.ValidateTimeoutPolicy(ctx, w, v, nil, timeouts)
+		return res, true, err
 	case *gwv1.Gateway:
 		res, err := policy.ValidateGateway(ctx, w, v, nil)
 		return res, true, err
@@ -170,7 +174,11 @@ func validate(ctx context.Context, w *policy.World, o policy.Object) (policy.Vio
 	}
 	if r := policy.ReduceRoute(o.Value); r != nil {
 		res, err := policy.ValidateRoute(ctx, w, r, nil)
-		return res, true, err
+		if err != nil {
+			return nil, true, err
+		}
+		tres, err := policy.ValidateRouteTimeouts(ctx, w, r, nil, timeouts)
+		return append(res, tres...), true, err
 	}
 	return nil, false, nil
 }

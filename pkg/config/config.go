@@ -36,6 +36,9 @@ type Configuration struct {
 	ExemptNamespaceSelector *metav1.LabelSelector `json:"exemptNamespaceSelector,omitempty"`
 	// WebhookNamespace is the namespace Gatewarden runs in; defaults to gatewarden-system.
 	WebhookNamespace string `json:"webhookNamespace,omitempty"`
+	// PolicyNamespace is the only namespace whose TimeoutPolicies may target a
+	// GatewayClass (class-wide rules are the platform team's); defaults to WebhookNamespace.
+	PolicyNamespace string `json:"policyNamespace,omitempty"`
 	// DryRunDenials is what a dry-run request gets for a violation whose action is Deny:
 	// Deny (the default: a dry run predicts the real verdict) or Warn, for GitOps tools that
 	// dry-run a whole batch before applying it, where a Route's ReferenceGrant later in the
@@ -54,6 +57,8 @@ type Config struct {
 	DryRunDenials    policy.Action
 	WebhookNamespace string
 	AuditInterval    time.Duration
+	// Timeouts are the TimeoutPolicy rules' settings.
+	Timeouts policy.TimeoutOptions
 }
 
 // Default returns the configuration used without a file.
@@ -106,6 +111,10 @@ func New(c *Configuration) (*Config, error) {
 	}
 	if cfg.WebhookNamespace == "" {
 		cfg.WebhookNamespace = DefaultWebhookNamespace
+	}
+	cfg.Timeouts.PolicyNamespace = c.PolicyNamespace
+	if cfg.Timeouts.PolicyNamespace == "" {
+		cfg.Timeouts.PolicyNamespace = cfg.WebhookNamespace
 	}
 	if cfg.DryRunDenials == "" {
 		cfg.DryRunDenials = policy.ActionDeny

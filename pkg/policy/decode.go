@@ -65,8 +65,9 @@ func Decode(gvk schema.GroupVersionKind, raw []byte, into any) error {
 	return nil
 }
 
-// decodeJSON decodes raw strictly on case and duplicates, as Decode does.
-func decodeJSON(raw []byte, into any) error {
+// DecodeJSON decodes raw strictly on case and duplicates, as Decode does, for kinds
+// outside gateway.networking.k8s.io.
+func DecodeJSON(raw []byte, into any) error {
 	strictErrs, err := sigsjson.UnmarshalStrict(raw, into, sigsjson.DisallowDuplicateFields)
 	if err != nil {
 		return err

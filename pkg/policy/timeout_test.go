@@ -108,8 +108,8 @@ func TestEffectiveTimeouts(t *testing.T) {
 			want:     [2][4]string{{"5s <- spec", "-", "-", "-"}, {"-", "-", "-", "-"}},
 		},
 		"conflict at one target: the oldest wins, the other is reported": {
-			policies: tp("infra", "new", t2, onGateway, "default: {request: 25s}") + tp("infra", "old", t1, onGateway, "default: {request: 15s}"),
-			want:     [2][4]string{{"5s <- spec", "-", "-", "-"}, {"15s <- infra/old default on Gateway infra/web", "-", "-", "-"}},
+			policies:  tp("infra", "new", t2, onGateway, "default: {request: 25s}") + tp("infra", "old", t1, onGateway, "default: {request: 15s}"),
+			want:      [2][4]string{{"5s <- spec", "-", "-", "-"}, {"15s <- infra/old default on Gateway infra/web", "-", "-", "-"}},
 			conflicts: []Conflict{{Field: "request", Block: "default", Winner: "infra/old", Loser: "infra/new", Target: "Gateway infra/web"}},
 		},
 		"conflict with equal age: namespace/name decides": {

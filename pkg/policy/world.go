@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
@@ -124,7 +124,7 @@ func DecodeObjects(r io.Reader) ([]Object, error) {
 				return nil, fmt.Errorf("line %d (document %d, %s %s): version %s is not served (served: %s)", start, i, obj.GVK.Kind, obj.Name, obj.GVK.Version, policyv1a1.GroupVersion.Version)
 			}
 			tp := &policyv1a1.TimeoutPolicy{}
-			if err := decodeJSON(raw, tp); err != nil {
+			if err := DecodeJSON(raw, tp); err != nil {
 				return nil, fmt.Errorf("line %d (document %d, %s %s): %w", start, i, obj.GVK.Kind, obj.Name, err)
 			}
 			obj.Value = tp
