@@ -114,6 +114,65 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return check.ExitError
 }
 
+// runExplain is `webhook explain`: the effective timeouts of Routes, per rule and parent
+// Gateway, and which TimeoutPolicy (or the Route itself) each value comes from.
+func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var files fileList
+	fs.Var(&files, "f", "A manifest file or folder, or - for stdin. Repeatable. Optional with --kubeconfig.")
+	output := fs.String("o", "table", "Output format: table, json or dot (Graphviz).")
+	route := fs.String("route", "", "Only this Route, as Kind/namespace/name (e.g. HTTPRoute/prod/foo); required without -f.")
+	kubeconfig := fs.String("kubeconfig", "", "Also read the objects of this cluster into the world.")
+	configFile := fs.String("config", "", "A GatewardenConfiguration file (policyNamespace).")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: webhook explain [-f FILE|DIR|- ...] [--kubeconfig FILE] [--route Kind/namespace/name] [-o table|json|dot]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return check.ExitError
+	}
+	if fs.NArg() > 0 || (len(files) == 0 && (*kubeconfig == "" || *route == "")) {
+		fs.Usage()
+		return check.ExitError
+	}
+	write := map[string]func(io.Writer, []check.Explanation) error{
+		"table": check.WriteExplainTable, "json": check.WriteExplainJSON, "dot": check.WriteExplainDOT,
+	}[*output]
+	if write == nil {
+		fmt.Fprintf(stderr, "explain: -o %q: use table, json or dot\n", *output)
+		return check.ExitError
+	}
+	err := func() error {
+		cfg, err := loadConfig(*configFile)
+		if err != nil {
+			return err
+		}
+		var sources []check.Source
+		if len(files) > 0 {
+			if sources, err = check.ReadSources(files, stdin); err != nil {
+				return err
+			}
+		}
+		var cluster []policy.Object
+		if *kubeconfig != "" {
+			if cluster, err = readCluster(ctx, *kubeconfig); err != nil {
+				return err
+			}
+		}
+		exps, err := check.Explain(ctx, sources, cluster, cfg, *route)
+		if err != nil {
+			return err
+		}
+		return write(stdout, exps)
+	}()
+	if err != nil {
+		fmt.Fprintln(stderr, "explain:", err)
+		return check.ExitError
+	}
+	return check.ExitClean
+}
+
 func writer(format string) (func(io.Writer, check.Result) error, error) {
 	switch format {
 	case "text":

@@ -46,6 +46,8 @@ func main() {
 			os.Exit(runCheck(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 		case "audit":
 			os.Exit(runAudit(context.Background(), os.Args[2:], os.Stdout, os.Stderr))
+		case "explain":
+			os.Exit(runExplain(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 		}
 	}
 	var (

@@ -25,6 +25,7 @@ func checkTimeoutPolicyRequest(req admission.Request) error {
 // NewTimeoutPolicyValidator validates TimeoutPolicies (v1alpha1).
 func NewTimeoutPolicyValidator(d *Deps) admission.Handler {
 	return &validatingHandler{Deps: d, kind: "TimeoutPolicy", check: checkTimeoutPolicyRequest,
+		notExempt: func(ns string) bool { return ns == d.Config.Timeouts.PolicyNamespace },
 		validate: func(ctx context.Context, lk policy.Lookup, req admission.Request) (policy.Violations, error) {
 			var p, old policyv1a1.TimeoutPolicy
 			var hasOld bool
