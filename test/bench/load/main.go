@@ -32,6 +32,9 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Route is the HTTPRoute every request creates (pkg/admission's benchRoute).
@@ -167,35 +170,40 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 }
 
 // template returns the AdmissionReview JSON around the UID, so that a request costs the
-// load tool a concatenation rather than an encoding.
+// load tool a concatenation rather than an encoding. It encodes the typed
+// admission.k8s.io/v1 struct, as the kube-apiserver does: the same keys in the same order
+// (kind before apiVersion).
 func template(namespace, object string) (prefix, suffix []byte, err error) {
-	var obj map[string]any
-	if err := json.Unmarshal([]byte(object), &obj); err != nil {
-		return nil, nil, fmt.Errorf("-object: %w", err)
-	}
 	compact := &bytes.Buffer{}
 	if err := json.Compact(compact, []byte(object)); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("-object: %w", err)
 	}
-	meta, _ := obj["metadata"].(map[string]any)
-	name, _ := meta["name"].(string)
-	review := map[string]any{
-		"apiVersion": "admission.k8s.io/v1",
-		"kind":       "AdmissionReview",
-		"request": map[string]any{
-			"uid":             uidMark,
-			"kind":            map[string]string{"group": "gateway.networking.k8s.io", "version": "v1", "kind": "HTTPRoute"},
-			"resource":        map[string]string{"group": "gateway.networking.k8s.io", "version": "v1", "resource": "httproutes"},
-			"requestKind":     map[string]string{"group": "gateway.networking.k8s.io", "version": "v1", "kind": "HTTPRoute"},
-			"requestResource": map[string]string{"group": "gateway.networking.k8s.io", "version": "v1", "resource": "httproutes"},
-			"name":            name,
-			"namespace":       namespace,
-			"operation":       "CREATE",
-			"userInfo":        map[string]any{"username": "bench", "groups": []string{"system:authenticated"}},
-			"object":          json.RawMessage(compact.Bytes()),
-			"oldObject":       nil,
-			"dryRun":          false,
-			"options":         map[string]string{"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"},
+	var meta struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(compact.Bytes(), &meta); err != nil {
+		return nil, nil, fmt.Errorf("-object: %w", err)
+	}
+	gvk := metav1.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
+	gvr := metav1.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
+	dryRun := false
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{Kind: "AdmissionReview", APIVersion: admissionv1.SchemeGroupVersion.String()},
+		Request: &admissionv1.AdmissionRequest{
+			UID:             uidMark,
+			Kind:            gvk,
+			Resource:        gvr,
+			RequestKind:     &gvk,
+			RequestResource: &gvr,
+			Name:            meta.Metadata.Name,
+			Namespace:       namespace,
+			Operation:       admissionv1.Create,
+			UserInfo:        authenticationv1.UserInfo{Username: "bench", Groups: []string{"system:authenticated"}},
+			Object:          runtime.RawExtension{Raw: compact.Bytes()},
+			DryRun:          &dryRun,
+			Options:         runtime.RawExtension{Raw: []byte(`{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1"}`)},
 		},
 	}
 	body, err := json.Marshal(review)
