@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -275,6 +276,14 @@ func (s *startup) run(ctx context.Context, mgr manager.Manager, cfg *config.Conf
 	}
 	s.synced.Store(&synced)
 	log.Info("informers started", "kinds", len(synced))
+	go func() {
+		// The initial lists leave garbage several times the cache's size; hand it back to
+		// the OS once, rather than holding it as idle heap for the life of the process.
+		if mgr.GetCache().WaitForCacheSync(ctx) {
+			debug.FreeOSMemory()
+			log.Info("informers synced")
+		}
+	}()
 	if cfg.AuditInterval > 0 {
 		auditor := &gwadmission.Auditor{
 			Reader: mgr.GetCache(), Available: s.available, Config: cfg, Metrics: metrics,

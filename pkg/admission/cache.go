@@ -18,6 +18,7 @@ import (
 // reference, its name or (for TimeoutPolicies) its timeouts. The objects it returns are for reading only: the Lookup never copies
 // them (UnsafeDisableDeepCopy) and the rules never write to them.
 func SlimTransform() toolscache.TransformFunc {
+	shared := newInterner()
 	return func(in any) (any, error) {
 		switch o := in.(type) {
 		case *metav1.PartialObjectMetadata:
@@ -26,6 +27,8 @@ func SlimTransform() toolscache.TransformFunc {
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.GatewayStatus{}
 			o.Spec.Infrastructure = nil
+			o.Spec.GatewayClassName = str(o.Spec.GatewayClassName)
+			shared.listeners(o.Spec.Listeners)
 		case *gwv1.ListenerSet:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.ListenerSetStatus{}
@@ -40,6 +43,7 @@ func SlimTransform() toolscache.TransformFunc {
 		case *gwv1.HTTPRoute:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.HTTPRouteStatus{}
+			shared.parentRefs(o.Spec.ParentRefs)
 			for i := range o.Spec.Rules {
 				r := &o.Spec.Rules[i]
 				*r = gwv1.HTTPRouteRule{Name: r.Name, Timeouts: r.Timeouts, Filters: mirrorFilters(r.Filters), BackendRefs: r.BackendRefs}
@@ -47,11 +51,13 @@ func SlimTransform() toolscache.TransformFunc {
 					br := &r.BackendRefs[j]
 					br.Filters = mirrorFilters(br.Filters)
 					br.Weight = nil
+					shared.backendRef(&br.BackendObjectReference)
 				}
 			}
 		case *gwv1.GRPCRoute:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.GRPCRouteStatus{}
+			shared.parentRefs(o.Spec.ParentRefs)
 			for i := range o.Spec.Rules {
 				r := &o.Spec.Rules[i]
 				*r = gwv1.GRPCRouteRule{Name: r.Name, Filters: grpcMirrorFilters(r.Filters), BackendRefs: r.BackendRefs}
@@ -59,20 +65,37 @@ func SlimTransform() toolscache.TransformFunc {
 					br := &r.BackendRefs[j]
 					br.Filters = grpcMirrorFilters(br.Filters)
 					br.Weight = nil
+					shared.backendRef(&br.BackendObjectReference)
 				}
 			}
 		case *gwv1.TLSRoute:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.TLSRouteStatus{}
+			shared.parentRefs(o.Spec.ParentRefs)
 			for i := range o.Spec.Rules {
 				o.Spec.Rules[i].Name = nil
+				for j := range o.Spec.Rules[i].BackendRefs {
+					shared.backendRef(&o.Spec.Rules[i].BackendRefs[j].BackendObjectReference)
+				}
 			}
 		case *gwv1.TCPRoute:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.TCPRouteStatus{}
+			shared.parentRefs(o.Spec.ParentRefs)
+			for i := range o.Spec.Rules {
+				for j := range o.Spec.Rules[i].BackendRefs {
+					shared.backendRef(&o.Spec.Rules[i].BackendRefs[j].BackendObjectReference)
+				}
+			}
 		case *gwv1.UDPRoute:
 			o.ObjectMeta = slimMeta(o.ObjectMeta, false)
 			o.Status = gwv1.UDPRouteStatus{}
+			shared.parentRefs(o.Spec.ParentRefs)
+			for i := range o.Spec.Rules {
+				for j := range o.Spec.Rules[i].BackendRefs {
+					shared.backendRef(&o.Spec.Rules[i].BackendRefs[j].BackendObjectReference)
+				}
+			}
 		}
 		return in, nil
 	}
@@ -82,7 +105,7 @@ func SlimTransform() toolscache.TransformFunc {
 func slimMeta(m metav1.ObjectMeta, keepLabels bool) metav1.ObjectMeta {
 	out := metav1.ObjectMeta{
 		Name:              m.Name,
-		Namespace:         m.Namespace,
+		Namespace:         str(m.Namespace),
 		UID:               m.UID,
 		ResourceVersion:   m.ResourceVersion,
 		Generation:        m.Generation,

@@ -31,8 +31,8 @@ func RequireReviewV1(next http.Handler) http.Handler {
 			writeReviewError(w, "", fmt.Errorf("reading the request: %w", err), http.StatusBadRequest)
 			return
 		}
-		if version, uid, ok := reviewVersion(body); ok && version != admissionv1.SchemeGroupVersion.String() {
-			writeReviewError(w, uid, fmt.Errorf("AdmissionReview %s is not served: Gatewarden speaks admission.k8s.io/v1 (admissionReviewVersions: [v1])", version), http.StatusBadRequest)
+		if version, ok := reviewVersion(body); ok && version != admissionv1.SchemeGroupVersion.String() {
+			writeReviewError(w, reviewUID(body), fmt.Errorf("AdmissionReview %s is not served: Gatewarden speaks admission.k8s.io/v1 (admissionReviewVersions: [v1])", version), http.StatusBadRequest)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -41,30 +41,31 @@ func RequireReviewV1(next http.Handler) http.Handler {
 }
 
 // reviewVersion reads the apiVersion among the first keys of a JSON object; ok is false
-// when it is not there or the body is not JSON (the next handler reports that).
-func reviewVersion(body []byte) (version string, uid types.UID, ok bool) {
+// when it is not there or the body is not JSON (the next handler reports that). It reads
+// no further than that key: this runs on every request.
+func reviewVersion(body []byte) (version string, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return "", "", false
+		return "", false
 	}
 	for range 3 {
 		key, err := dec.Token()
 		if err != nil {
-			return "", "", false
+			return "", false
 		}
 		if key == "apiVersion" {
 			var v string
 			if err := dec.Decode(&v); err != nil {
-				return "", "", false
+				return "", false
 			}
-			return v, reviewUID(body), true
+			return v, true
 		}
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
-			return "", "", false
+			return "", false
 		}
 	}
-	return "", "", false
+	return "", false
 }
 
 func reviewUID(body []byte) types.UID {
