@@ -17,13 +17,20 @@ export WEBHOOK_PORT METRICS_PORT HEALTH_PORT
 export GATEWARDEN_STATE_DIR := $(STATE_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build build-static image certs run test test-unit fuzz vet fmt manifests manifests-without-cert-manager
+.PHONY: help tools codegen generate build build-static image certs run test test-unit fuzz vet fmt manifests manifests-without-cert-manager
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 tools: ## Build the pinned kube-apiserver, etcd and kubectl into bin/ (slow once, then cached).
 	bash hack/build-tools.sh
+
+codegen: ## Build the pinned controller-gen into bin/ (hack/codegen; kept while up to date).
+	bash hack/build-codegen.sh
+
+# test/generate fails when the committed output differs from what this makes.
+generate: ## Regenerate deep copies and config/crd from pkg/apis with the pinned controller-gen.
+	bash hack/generate.sh
 
 build: ## Build the webhook into bin/webhook.
 	$(GO) build -o $(BIN)/webhook ./cmd/webhook
@@ -45,7 +52,8 @@ run: build tools certs ## Run a local apiserver with the webhook wired in, until
 
 # The integration tests start envtest from bin/ (KUBEBUILDER_ASSETS) and run the
 # bin/webhook built just before; packages run in parallel, so they must not each rebuild it.
-test: build tools ## Run all tests, integration tests included.
+# test/generate runs bin/controller-gen (it would build it itself, next to the control planes).
+test: build tools codegen ## Run all tests, integration tests included.
 	KUBEBUILDER_ASSETS=$(BIN) GATEWARDEN_SKIP_BUILD=1 $(GO) test ./...
 
 # Fuzz targets as package:name; `make fuzz` runs each for FUZZTIME (CI runs them briefly).

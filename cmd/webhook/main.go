@@ -151,8 +151,8 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 		return err
 	}
 	deps := &gwadmission.Deps{
-		Cached:  gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetCache(), mgr.GetCache(), st.available), "cache", metrics),
-		Live:    gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetAPIReader(), mgr.GetCache(), st.available), "apiserver", metrics),
+		Cached:  gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetCache(), st.reverseIndexes, st.available), "cache", metrics),
+		Live:    gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetAPIReader(), st.reverseIndexes, st.available), "apiserver", metrics),
 		Config:  cfg,
 		Log:     log,
 		Metrics: metrics,
@@ -222,9 +222,12 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 // starts the informers, retrying until the API server answers; ready reports when that is
 // done and every informer has synced.
 type startup struct {
-	kinds  atomic.Pointer[map[gwv1.Kind]bool]
-	synced atomic.Pointer[[]func() bool]
+	kinds   atomic.Pointer[map[gwv1.Kind]bool]
+	synced  atomic.Pointer[[]func() bool]
+	reverse atomic.Pointer[gwadmission.ReverseIndexes]
 }
+
+func (s *startup) reverseIndexes() *gwadmission.ReverseIndexes { return s.reverse.Load() }
 
 func (s *startup) available(k gwv1.Kind) bool {
 	if m := s.kinds.Load(); m != nil {
@@ -263,9 +266,11 @@ func (s *startup) run(ctx context.Context, mgr manager.Manager, cfg *config.Conf
 		backoff = min(2*backoff, 30*time.Second)
 	}
 	s.kinds.Store(&have)
-	if err := gwadmission.SetupIndexes(ctx, mgr.GetFieldIndexer(), s.available); err != nil {
+	reverse, err := gwadmission.SetupIndexes(ctx, mgr.GetCache(), s.available)
+	if err != nil {
 		return err
 	}
+	s.reverse.Store(reverse)
 	var synced []func() bool
 	for _, obj := range gwadmission.CacheObjects(s.available) {
 		inf, err := mgr.GetCache().GetInformer(ctx, obj, cache.BlockUntilSynced(false))

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -118,45 +121,103 @@ func refNamespaces(r *policy.Referrer) []string {
 	return out
 }
 
-// SetupIndexes registers the field indexes the reverse lookups use, for the available
-// Route kinds.
-func SetupIndexes(ctx context.Context, indexer client.FieldIndexer, available func(gwv1.Kind) bool) error {
+// InformerGetter is the part of a controller-runtime cache that SetupIndexes needs.
+type InformerGetter interface {
+	GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error)
+}
+
+// indexedInformer is what controller-runtime's informers are underneath: client-go's
+// SharedIndexInformer.
+type indexedInformer interface {
+	AddIndexers(toolscache.Indexers) error
+	GetIndexer() toolscache.Indexer
+}
+
+// ReverseIndexes answers the reverse lookups (Routes by parent, referrers by target
+// namespace, Gateways by class, TimeoutPolicies by target) from client-go indexers that
+// SetupIndexes registers on the informers themselves: one key per value, where
+// controller-runtime's IndexField keeps two (namespaced and cluster-wide), and reads
+// without List's copying into typed lists.
+type ReverseIndexes struct {
+	byKind map[gwv1.Kind]toolscache.Indexer
+}
+
+func indexFunc(keys func(client.Object) []string) toolscache.IndexFunc {
+	return func(obj any) ([]string, error) {
+		o, ok := obj.(client.Object)
+		if !ok {
+			return nil, nil
+		}
+		return keys(o), nil
+	}
+}
+
+// SetupIndexes gets (and so starts, once the cache runs) the informers that carry reverse
+// indexes and registers the indexes on them, for the available kinds.
+func SetupIndexes(ctx context.Context, informers InformerGetter, available func(gwv1.Kind) bool) (*ReverseIndexes, error) {
+	r := &ReverseIndexes{byKind: map[gwv1.Kind]toolscache.Indexer{}}
+	register := func(kind gwv1.Kind, obj client.Object, indexers toolscache.Indexers) error {
+		inf, err := informers.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+		if err != nil {
+			return fmt.Errorf("informer for %s: %w", kind, err)
+		}
+		ii, ok := inf.(indexedInformer)
+		if !ok {
+			return fmt.Errorf("informer for %s (%T) does not take client-go indexers", kind, inf)
+		}
+		if err := ii.AddIndexers(indexers); err != nil {
+			return fmt.Errorf("indexes for %s: %w", kind, err)
+		}
+		r.byKind[kind] = ii.GetIndexer()
+		return nil
+	}
 	for _, rk := range RouteKinds {
 		if !available(rk.kind) {
 			continue
 		}
-		if err := indexer.IndexField(ctx, rk.newObj(), IndexParent, func(o client.Object) []string { return parentKeys(rk.reduce(o)) }); err != nil {
-			return err
-		}
-		if err := indexer.IndexField(ctx, rk.newObj(), IndexRefNamespace, func(o client.Object) []string { return refNamespaces(&rk.reduce(o).Referrer) }); err != nil {
-			return err
+		if err := register(rk.kind, rk.newObj(), toolscache.Indexers{
+			IndexParent:       indexFunc(func(o client.Object) []string { return parentKeys(rk.reduce(o)) }),
+			IndexRefNamespace: indexFunc(func(o client.Object) []string { return refNamespaces(&rk.reduce(o).Referrer) }),
+		}); err != nil {
+			return nil, err
 		}
 	}
-	if err := indexer.IndexField(ctx, &gwv1.Gateway{}, IndexRefNamespace, func(o client.Object) []string {
-		return refNamespaces(policy.ReferrerFromGateway(o.(*gwv1.Gateway)))
+	if err := register(policy.KindGateway, &gwv1.Gateway{}, toolscache.Indexers{
+		IndexRefNamespace: indexFunc(func(o client.Object) []string { return refNamespaces(policy.ReferrerFromGateway(o.(*gwv1.Gateway))) }),
+		IndexGatewayClass: indexFunc(func(o client.Object) []string { return []string{string(o.(*gwv1.Gateway).Spec.GatewayClassName)} }),
 	}); err != nil {
-		return err
-	}
-	if err := indexer.IndexField(ctx, &gwv1.Gateway{}, IndexGatewayClass, func(o client.Object) []string {
-		return []string{string(o.(*gwv1.Gateway).Spec.GatewayClassName)}
-	}); err != nil {
-		return err
+		return nil, err
 	}
 	if available(KindTimeoutPolicy) {
-		if err := indexer.IndexField(ctx, &policyv1a1.TimeoutPolicy{}, IndexPolicyTarget, func(o client.Object) []string {
-			return policy.PolicyTargetKeys(o.(*policyv1a1.TimeoutPolicy))
+		if err := register(KindTimeoutPolicy, &policyv1a1.TimeoutPolicy{}, toolscache.Indexers{
+			IndexPolicyTarget: indexFunc(func(o client.Object) []string { return policy.PolicyTargetKeys(o.(*policyv1a1.TimeoutPolicy)) }),
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if available(policy.KindListenerSet) {
-		if err := indexer.IndexField(ctx, &gwv1.ListenerSet{}, IndexRefNamespace, func(o client.Object) []string {
-			return refNamespaces(policy.ReferrerFromListenerSet(o.(*gwv1.ListenerSet)))
+		if err := register(policy.KindListenerSet, &gwv1.ListenerSet{}, toolscache.Indexers{
+			IndexRefNamespace: indexFunc(func(o client.Object) []string {
+				return refNamespaces(policy.ReferrerFromListenerSet(o.(*gwv1.ListenerSet)))
+			}),
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return r, nil
+}
+
+// objects returns the cached objects of kind whose index holds key; none for a kind
+// without indexes (its CRD is not installed).
+func (r *ReverseIndexes) objects(kind gwv1.Kind, index, key string) ([]any, error) {
+	if r == nil {
+		return nil, errors.New("the reverse indexes are not set up yet")
+	}
+	ix := r.byKind[kind]
+	if ix == nil {
+		return nil, nil
+	}
+	return ix.ByIndex(index, key)
 }
 
 // CacheObjects returns the objects the cache must hold (for cache.Options.ByObject and
@@ -180,20 +241,20 @@ func CacheObjects(available func(gwv1.Kind) bool) []client.Object {
 }
 
 // Lookup implements policy.Lookup over controller-runtime readers. Objects are read from
-// reader; the reverse lookups always use indexed, the cache with the field indexes above.
+// reader; the reverse lookups always use the cache's ReverseIndexes.
 // With reader = the cache it is the fast path; with reader = the API reader it confirms a
 // denial against the API server.
 type Lookup struct {
 	reader    client.Reader
-	indexed   client.Reader
+	reverse   func() *ReverseIndexes
 	available func(gwv1.Kind) bool
 }
 
 var _ policy.Lookup = (*Lookup)(nil)
 
 // NewLookup returns a Lookup. available tells which optional kinds have CRDs installed.
-func NewLookup(reader, indexed client.Reader, available func(gwv1.Kind) bool) *Lookup {
-	return &Lookup{reader: reader, indexed: indexed, available: available}
+func NewLookup(reader client.Reader, reverse func() *ReverseIndexes, available func(gwv1.Kind) bool) *Lookup {
+	return &Lookup{reader: reader, reverse: reverse, available: available}
 }
 
 // Gateway implements policy.Lookup.
@@ -244,49 +305,42 @@ func (l *Lookup) ReferenceGrants(ctx context.Context, namespace string) ([]*gwv1
 func (l *Lookup) RoutesForParent(ctx context.Context, parentKind gwv1.Kind, namespace, name string) ([]*policy.Route, error) {
 	var out []*policy.Route
 	for _, rk := range RouteKinds {
-		if !l.available(rk.kind) {
-			continue
-		}
-		list := rk.newList()
-		if err := l.indexed.List(ctx, list, client.MatchingFields{IndexParent: parentKey(parentKind, namespace, name)}); err != nil {
+		objs, err := l.reverse().objects(rk.kind, IndexParent, parentKey(parentKind, namespace, name))
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, rk.items(list)...)
+		for _, o := range objs {
+			out = append(out, rk.reduce(o.(client.Object)))
+		}
 	}
 	return out, nil
 }
 
 // ReferrersInto implements policy.Lookup through IndexRefNamespace.
 func (l *Lookup) ReferrersInto(ctx context.Context, namespace string) ([]*policy.Referrer, error) {
-	match := client.MatchingFields{IndexRefNamespace: namespace}
 	var out []*policy.Referrer
 	for _, rk := range RouteKinds {
-		if !l.available(rk.kind) {
-			continue
-		}
-		list := rk.newList()
-		if err := l.indexed.List(ctx, list, match); err != nil {
+		objs, err := l.reverse().objects(rk.kind, IndexRefNamespace, namespace)
+		if err != nil {
 			return nil, err
 		}
-		for _, r := range rk.items(list) {
-			out = append(out, &r.Referrer)
+		for _, o := range objs {
+			out = append(out, &rk.reduce(o.(client.Object)).Referrer)
 		}
 	}
-	gws := &gwv1.GatewayList{}
-	if err := l.indexed.List(ctx, gws, match); err != nil {
+	gws, err := l.reverse().objects(policy.KindGateway, IndexRefNamespace, namespace)
+	if err != nil {
 		return nil, err
 	}
-	for i := range gws.Items {
-		out = append(out, policy.ReferrerFromGateway(&gws.Items[i]))
+	for _, o := range gws {
+		out = append(out, policy.ReferrerFromGateway(o.(*gwv1.Gateway)))
 	}
-	if l.available(policy.KindListenerSet) {
-		lss := &gwv1.ListenerSetList{}
-		if err := l.indexed.List(ctx, lss, match); err != nil {
-			return nil, err
-		}
-		for i := range lss.Items {
-			out = append(out, policy.ReferrerFromListenerSet(&lss.Items[i]))
-		}
+	lss, err := l.reverse().objects(policy.KindListenerSet, IndexRefNamespace, namespace)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range lss {
+		out = append(out, policy.ReferrerFromListenerSet(o.(*gwv1.ListenerSet)))
 	}
 	return out, nil
 }
@@ -311,13 +365,13 @@ func (l *Lookup) Route(ctx context.Context, kind gwv1.Kind, namespace, name stri
 
 // GatewaysOfClass implements policy.Lookup through IndexGatewayClass.
 func (l *Lookup) GatewaysOfClass(ctx context.Context, class string) ([]*gwv1.Gateway, error) {
-	list := &gwv1.GatewayList{}
-	if err := l.indexed.List(ctx, list, client.MatchingFields{IndexGatewayClass: class}); err != nil {
+	objs, err := l.reverse().objects(policy.KindGateway, IndexGatewayClass, class)
+	if err != nil {
 		return nil, err
 	}
-	out := make([]*gwv1.Gateway, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, &list.Items[i])
+	out := make([]*gwv1.Gateway, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, o.(*gwv1.Gateway))
 	}
 	return out, nil
 }
@@ -325,16 +379,13 @@ func (l *Lookup) GatewaysOfClass(ctx context.Context, class string) ([]*gwv1.Gat
 // TimeoutPolicies implements policy.Lookup through IndexPolicyTarget; without the
 // TimeoutPolicy CRD there are none.
 func (l *Lookup) TimeoutPolicies(ctx context.Context, kind gwv1.Kind, namespace, name string) ([]*policyv1a1.TimeoutPolicy, error) {
-	if !l.available(KindTimeoutPolicy) {
-		return nil, nil
-	}
-	list := &policyv1a1.TimeoutPolicyList{}
-	if err := l.indexed.List(ctx, list, client.MatchingFields{IndexPolicyTarget: parentKey(kind, namespace, name)}); err != nil {
+	objs, err := l.reverse().objects(KindTimeoutPolicy, IndexPolicyTarget, parentKey(kind, namespace, name))
+	if err != nil {
 		return nil, err
 	}
-	out := make([]*policyv1a1.TimeoutPolicy, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, &list.Items[i])
+	out := make([]*policyv1a1.TimeoutPolicy, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, o.(*policyv1a1.TimeoutPolicy))
 	}
 	return out, nil
 }

@@ -1,10 +1,13 @@
 package install
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 
 	"gatewarden.dev/gatewarden/pkg/config"
 	"gatewarden.dev/gatewarden/pkg/policy"
@@ -51,4 +54,32 @@ func dedent(s string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestInstallDocsWebhookIndexes checks the webhook indexes docs/install.md tells overlays
+// to patch: the fail-closed validating webhooks come first (TestWebhookConfigurations
+// checks that the Ignore one is last), and every webhook is counted.
+func TestInstallDocsWebhookIndexes(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "install.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Join(strings.Fields(string(data)), " ")
+	objs := buildBase(t)
+	vwc := decode[admissionregistrationv1.ValidatingWebhookConfiguration](t, objs.one(t, "ValidatingWebhookConfiguration", ""))
+	mwc := decode[admissionregistrationv1.MutatingWebhookConfiguration](t, objs.one(t, "MutatingWebhookConfiguration", ""))
+	failing := 0
+	for _, wh := range vwc.Webhooks {
+		if wh.FailurePolicy != nil && *wh.FailurePolicy == admissionregistrationv1.Fail {
+			failing++
+		}
+	}
+	for _, want := range []string{
+		fmt.Sprintf("one line per webhook index 0-%d", failing-1),
+		fmt.Sprintf("(validating indexes 0-%d, mutating 0-%d)", len(vwc.Webhooks)-1, len(mwc.Webhooks)-1),
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("docs/install.md lacks %q", want)
+		}
+	}
 }

@@ -58,8 +58,13 @@ func TestServerSideDryRun(t *testing.T) {
 			if strings.Contains(stderr.String(), "Warning") {
 				t.Errorf("the apiserver warned:\n%s", stderr.String())
 			}
-			if want := "validatingwebhookconfiguration.admissionregistration.k8s.io/gatewarden serverside-applied (server dry run)"; !strings.Contains(stdout.String(), want) {
-				t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+			for _, want := range []string{
+				"validatingwebhookconfiguration.admissionregistration.k8s.io/gatewarden serverside-applied (server dry run)",
+				"customresourcedefinition.apiextensions.k8s.io/timeoutpolicies.policy.gatewarden.dev serverside-applied (server dry run)",
+			} {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+				}
 			}
 		})
 	}

@@ -28,6 +28,7 @@ import (
 func TestObjects(t *testing.T) {
 	common := []string{
 		"ClusterRole /gatewarden-webhook",
+		"CustomResourceDefinition /timeoutpolicies.policy.gatewarden.dev",
 		"ClusterRoleBinding /gatewarden-webhook",
 		"ConfigMap gatewarden-system/gatewarden-config-<hash>",
 		"Deployment gatewarden-system/gatewarden-webhook",
@@ -69,6 +70,7 @@ func TestRBAC(t *testing.T) {
 			Verbs: []string{"get", "list", "watch"},
 		},
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"policy.gatewarden.dev"}, Resources: []string{"timeoutpolicies"}, Verbs: []string{"get", "list", "watch"}},
 	}
 	if diff := cmp.Diff(want, role.Rules); diff != "" {
 		t.Errorf("ClusterRole rules (-want +got):\n%s", diff)
@@ -256,9 +258,11 @@ func TestWebhookConfigurations(t *testing.T) {
 			t.Errorf("%s: cert-manager.io/inject-ca-from %q, want %q", kind, got, wantInject)
 		}
 	}
-	wantSelector := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"kube-system", namespace},
-	}}}
+	notIn := func(values ...string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: values,
+		}}}
+	}
 	wantConditions := []string{"not-being-deleted", "not-metadata-only-update"}
 	check := func(name string, fp *admissionregistrationv1.FailurePolicyType, wantFP admissionregistrationv1.FailurePolicyType,
 		sel *metav1.LabelSelector, conds []admissionregistrationv1.MatchCondition, cc admissionregistrationv1.WebhookClientConfig,
@@ -266,6 +270,12 @@ func TestWebhookConfigurations(t *testing.T) {
 		t.Helper()
 		if fp == nil || *fp != wantFP {
 			t.Errorf("%s: failurePolicy %v, want %s", name, fp, wantFP)
+		}
+		// Never kube-system, and never the webhook's own namespace but for TimeoutPolicies:
+		// those on GatewayClasses live there (the policy namespace) and must be checked.
+		wantSelector := notIn("kube-system", namespace)
+		if name == "validate-timeoutpolicies.gatewarden.dev" {
+			wantSelector = notIn("kube-system")
 		}
 		if !cmp.Equal(sel, wantSelector) {
 			t.Errorf("%s: namespaceSelector %+v, want %+v", name, sel, wantSelector)
@@ -287,11 +297,15 @@ func TestWebhookConfigurations(t *testing.T) {
 			t.Errorf("%s: sideEffects %v, want None", name, se)
 		}
 	}
-	for _, wh := range vwc.Webhooks {
-		// ReferenceGrant UPDATE and DELETE only ever warn (see the manifest).
+	for i, wh := range vwc.Webhooks {
+		// ReferenceGrant UPDATE and DELETE only ever warn (see the manifest). It comes
+		// last: docs/install.md's patches address the fail-closed webhooks by index.
 		want := admissionregistrationv1.Fail
 		if wh.Name == "validate-referencegrants.gatewarden.dev" {
 			want = admissionregistrationv1.Ignore
+			if i != len(vwc.Webhooks)-1 {
+				t.Errorf("%s is webhook %d of %d, want it last", wh.Name, i, len(vwc.Webhooks))
+			}
 		}
 		check(wh.Name, wh.FailurePolicy, want, wh.NamespaceSelector, wh.MatchConditions, wh.ClientConfig, wh.TimeoutSeconds, wh.SideEffects)
 		if wh.ObjectSelector != nil {

@@ -16,6 +16,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"gatewarden.dev/gatewarden/internal/devcerts"
+	policyv1alpha1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 	"gatewarden.dev/gatewarden/test/localenv"
 )
 
@@ -35,6 +36,7 @@ func TestMatchConditions(t *testing.T) {
 	if err := c.Create(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
+	applyForReal(t, buildBase(t).one(t, "Namespace", namespace))
 
 	hooks, err := localenv.RenderWebhookConfigurations(repoRoot(t) + "/config/webhook")
 	if err != nil {
@@ -132,6 +134,32 @@ func TestMatchConditions(t *testing.T) {
 		{"ReferenceGrant being deleted: spec update", func(ctx context.Context, w *world) error {
 			return update(ctx, w.deletingGrant, func(g *gwv1.ReferenceGrant) { g.Spec.From[0].Namespace = "elsewhere" })
 		}, "", ""},
+		{"TimeoutPolicy create", func(ctx context.Context, w *world) error {
+			return c.Create(ctx, newTimeoutPolicy(ns.Name, "new"), client.DryRunAll)
+		}, "validate-timeoutpolicies.gatewarden.dev", ""},
+		// The webhook's own namespace is left alone, but for TimeoutPolicies: it is the
+		// policy namespace, where those on GatewayClasses live.
+		{"TimeoutPolicy create in the webhook's namespace", func(ctx context.Context, w *world) error {
+			return c.Create(ctx, newTimeoutPolicy(namespace, "new"), client.DryRunAll)
+		}, "validate-timeoutpolicies.gatewarden.dev", ""},
+		{"Gateway create in the webhook's namespace", func(ctx context.Context, w *world) error {
+			return c.Create(ctx, newGateway(namespace, "new"), client.DryRunAll)
+		}, "", ""},
+		{"TimeoutPolicy create in kube-system", func(ctx context.Context, w *world) error {
+			return c.Create(ctx, newTimeoutPolicy(metav1.NamespaceSystem, "new"), client.DryRunAll)
+		}, "", ""},
+		{"TimeoutPolicy label-only update", func(ctx context.Context, w *world) error {
+			return update(ctx, w.policy, func(p *policyv1alpha1.TimeoutPolicy) { p.Labels = map[string]string{"team": "web"} })
+		}, "", ""},
+		{"TimeoutPolicy spec update", func(ctx context.Context, w *world) error {
+			return update(ctx, w.policy, func(p *policyv1alpha1.TimeoutPolicy) { p.Spec.Default.Request = ptr(gwv1.Duration("20s")) })
+		}, "validate-timeoutpolicies.gatewarden.dev", ""},
+		{"TimeoutPolicy being deleted: spec update", func(ctx context.Context, w *world) error {
+			return update(ctx, w.deletingPolicy, func(p *policyv1alpha1.TimeoutPolicy) { p.Spec.Default.Request = ptr(gwv1.Duration("20s")) })
+		}, "", ""},
+		{"TimeoutPolicy delete", func(ctx context.Context, w *world) error {
+			return c.Delete(ctx, w.policy.DeepCopy(), client.DryRunAll)
+		}, "", ""},
 	}
 
 	for _, phase := range []struct {
@@ -169,6 +197,7 @@ type world struct {
 	gateway, deletingGateway *gwv1.Gateway
 	route, deletingRoute     *gwv1.HTTPRoute
 	grant, deletingGrant     *gwv1.ReferenceGrant
+	policy, deletingPolicy   *policyv1alpha1.TimeoutPolicy
 }
 
 // newWorld creates one of each object and one of each that is being deleted (held by a
@@ -180,13 +209,14 @@ func newWorld(t *testing.T, ns, prefix string) *world {
 		gateway: newGateway(ns, prefix+"-gw"), deletingGateway: newGateway(ns, prefix+"-gw-deleting"),
 		route: newRoute(ns, prefix+"-route"), deletingRoute: newRoute(ns, prefix+"-route-deleting"),
 		grant: newGrant(ns, prefix+"-grant"), deletingGrant: newGrant(ns, prefix+"-grant-deleting"),
+		policy: newTimeoutPolicy(ns, prefix+"-policy"), deletingPolicy: newTimeoutPolicy(ns, prefix+"-policy-deleting"),
 	}
-	for _, obj := range []client.Object{w.gateway, w.route, w.grant} {
+	for _, obj := range []client.Object{w.gateway, w.route, w.grant, w.policy} {
 		if err := env.Client.Create(ctx, obj); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, obj := range []client.Object{w.deletingGateway, w.deletingRoute, w.deletingGrant} {
+	for _, obj := range []client.Object{w.deletingGateway, w.deletingRoute, w.deletingGrant, w.deletingPolicy} {
 		obj.SetFinalizers([]string{testFinalizer})
 		if err := env.Client.Create(ctx, obj); err != nil {
 			t.Fatal(err)
@@ -247,6 +277,21 @@ func newGrant(ns, name string) *gwv1.ReferenceGrant {
 		},
 	}
 }
+
+// newTimeoutPolicy returns a TimeoutPolicy that the CRD's schema and CEL rules accept.
+func newTimeoutPolicy(ns, name string) *policyv1alpha1.TimeoutPolicy {
+	return &policyv1alpha1.TimeoutPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: policyv1alpha1.TimeoutPolicySpec{
+			TargetRefs: []gwv1.LocalPolicyTargetReferenceWithSectionName{{LocalPolicyTargetReference: gwv1.LocalPolicyTargetReference{
+				Group: gwv1.GroupName, Kind: "Gateway", Name: "gw",
+			}}},
+			Default: &policyv1alpha1.Timeouts{Request: ptr(gwv1.Duration("10s"))},
+		},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // waitForHooks waits until the apiserver does (or no longer does) call the installed
 // Gateway webhooks: configuration changes reach its admission plugins asynchronously.

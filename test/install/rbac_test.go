@@ -59,6 +59,20 @@ func TestRBACAuthorizes(t *testing.T) {
 			}
 		}
 	}
+	// Named as well as through CacheObjects: the ClusterRole must grant them whether or
+	// not the server's cache reads them yet.
+	for _, gr := range []schema.GroupResource{{Group: "policy.gatewarden.dev", Resource: "timeoutpolicies"}} {
+		for _, verb := range []string{"get", "list", "watch"} {
+			if !can(verb, gr, "") || !can(verb, gr, "prod") {
+				t.Errorf("cannot %s %s", verb, gr)
+			}
+		}
+		for _, verb := range []string{"create", "update", "patch", "delete"} {
+			if can(verb, gr, "") {
+				t.Errorf("may %s %s: the webhook only reads", verb, gr)
+			}
+		}
+	}
 	secrets := schema.GroupResource{Resource: "secrets"}
 	for _, ns := range []string{"", namespace, "default"} {
 		for _, verb := range []string{"get", "list", "watch"} {

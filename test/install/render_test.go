@@ -64,13 +64,13 @@ func buildWithoutCertManager(t *testing.T) (rendered, *devcerts.Result) {
 	return build(t, dir), certs
 }
 
-// withoutCertManagerDir copies config/webhook and config/without-cert-manager into a
-// temporary directory, makes certificates in the overlay's certs/ the way the install
+// withoutCertManagerDir copies config/crd, config/webhook and config/without-cert-manager
+// into a temporary directory, makes certificates in the overlay's certs/ the way the install
 // instructions do (go run ./hack/certs), and returns the overlay's directory.
 func withoutCertManagerDir(t *testing.T) (string, *devcerts.Result) {
 	t.Helper()
 	tmp := t.TempDir()
-	for _, dir := range []string{"webhook", "without-cert-manager"} {
+	for _, dir := range []string{"crd", "webhook", "without-cert-manager"} {
 		copyYAML(t, filepath.Join(repoRoot(t), "config", dir), filepath.Join(tmp, "config", dir))
 	}
 	overlay := filepath.Join(tmp, "config", "without-cert-manager")

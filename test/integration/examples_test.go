@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -98,6 +99,33 @@ func TestExamples(t *testing.T) {
 			assertDenied(t, filepath.Join("../../examples/denied", file), tc.rule, tc.field, tc.resource, tc.namespace, tc.name)
 		})
 	}
+
+	// examples/policy: the class-wide override in the policy namespace (the webhook's own,
+	// which the install creates) and the Gateway default are accepted without findings;
+	// then the Route that turns its timeout off is denied by the override.
+	t.Run("policy", func(t *testing.T) {
+		if _, stderr, err := kubectl(t, "create", "namespace", "gatewarden-system"); err != nil && !strings.Contains(stderr, "AlreadyExists") {
+			t.Fatalf("%v: %s", err, stderr)
+		}
+		// Later tests must not find the policies in force (t.Context is done by cleanup).
+		t.Cleanup(func() {
+			cmd := exec.Command(env.Kubectl, "--kubeconfig", env.Kubeconfig, "delete", "-f", "../../examples/policy", "--ignore-not-found")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("deleting examples/policy: %v\n%s", err, out)
+			}
+		})
+		stdout, stderr := mustApply(t, "../../examples/policy")
+		for _, want := range []string{"timeoutpolicy.policy.gatewarden.dev/no-infinite-timeouts created", "timeoutpolicy.policy.gatewarden.dev/prod-web-defaults created"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("kubectl apply -f examples/policy: stdout lacks %q:\n%s", want, stdout)
+			}
+		}
+		if w := ruleWarnings(stderr); len(w) != 0 {
+			t.Errorf("examples/policy drew findings:\n%s", strings.Join(w, "\n"))
+		}
+		assertDenied(t, "../../examples/denied/route-no-timeout.yaml", "route-timeout-exceeds-override",
+			"spec.rules[0].timeouts.request", httpRoutes, "prod", "slow")
+	})
 }
 
 var ruleTag = regexp.MustCompile(`\[[a-z]+(-[a-z]+)+\] [A-Za-z]+:`)

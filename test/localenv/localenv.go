@@ -1,7 +1,8 @@
 // Package localenv runs Gatewarden against a real control plane on this machine: an
 // envtest kube-apiserver and etcd from <repo>/bin with the Gateway API experimental
-// CRDs, the webhook binary as a subprocess, and the webhook configurations from
-// config/webhook pointed at it. make run and the integration tests use it.
+// CRDs and Gatewarden's own (config/crd), the webhook binary as a subprocess, and the
+// webhook configurations from config/webhook pointed at it. make run and the integration
+// tests use it.
 package localenv
 
 import (
@@ -38,6 +39,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"gatewarden.dev/gatewarden/internal/devcerts"
+	policyv1alpha1 "gatewarden.dev/gatewarden/pkg/apis/policy/v1alpha1"
 )
 
 // AnyPort asks Start to pick a free port instead of the default one, so that several
@@ -85,7 +87,7 @@ type Options struct {
 	ReadyTimeout time.Duration
 
 	// ExtraCRDDirs are directories of further CustomResourceDefinitions to install with
-	// the Gateway API ones (cert-manager's, for instance: see ModuleDir).
+	// the Gateway API ones and config/crd (cert-manager's, for instance: see ModuleDir).
 	ExtraCRDDirs []string
 }
 
@@ -104,7 +106,7 @@ type Env struct {
 	// WebhookPort, MetricsPort and HealthPort are the ports in use on 127.0.0.1.
 	WebhookPort, MetricsPort, HealthPort int
 	// Config and Client talk to the apiserver as the same user as Kubeconfig. Client's
-	// scheme knows the built-in types and the Gateway API types.
+	// scheme is Scheme().
 	Config *rest.Config
 	Client client.Client
 
@@ -210,7 +212,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 }
 
 // StartControlPlane brings up only the control plane: the apiserver and etcd with the
-// Gateway API CRDs (and opts.ExtraCRDDirs), no webhook process and no webhook
+// Gateway API CRDs and config/crd (and opts.ExtraCRDDirs), no webhook process and no webhook
 // configurations. Of opts it uses RepoRoot, StateDir and ExtraCRDDirs. Tests of the
 // install manifests use it to have the apiserver check objects without Gatewarden.
 func StartControlPlane(ctx context.Context, opts Options) (env *Env, err error) {
@@ -270,7 +272,8 @@ func (e *Env) Stop() error {
 	return e.stopErr
 }
 
-// Scheme returns a scheme with the built-in types and every Gateway API version.
+// Scheme returns a scheme with the built-in types, every Gateway API version and
+// Gatewarden's policy API.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
@@ -278,6 +281,7 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(gwv1b1.Install(s))
 	utilruntime.Must(gwv1a2.Install(s))
 	utilruntime.Must(gwv1a3.Install(s))
+	utilruntime.Must(policyv1alpha1.AddToScheme(s))
 	return s
 }
 
@@ -290,9 +294,11 @@ func (e *Env) startControlPlane(ctx context.Context, binDir string, extraCRDDirs
 		BinaryAssetsDirectory: binDir,
 		Scheme:                Scheme(),
 		// Only CustomResourceDefinition documents are installed from here; the
-		// ValidatingAdmissionPolicy next to them is created below.
+		// ValidatingAdmissionPolicy next to them is created below. config/crd holds
+		// Gatewarden's own CRDs, as the install ships them (its kustomization.yaml is
+		// not a CRD and is skipped).
 		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              append([]string{crdDir}, extraCRDDirs...),
+			Paths:              append([]string{crdDir, filepath.Join(e.Root, "config", "crd")}, extraCRDDirs...),
 			ErrorIfPathMissing: true,
 		},
 	}

@@ -29,23 +29,25 @@ func TestWebhookContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	type entry struct {
-		path, resource, failurePolicy string
-		versions, operations          []string
+		path, group, resource, failurePolicy string
+		versions, operations                 []string
 	}
+	const gw, gwpolicy = "gateway.networking.k8s.io", "policy.gatewarden.dev"
 	cu := []string{"CREATE", "UPDATE"}
 	wantValidating := map[string]entry{
-		"validate-gateways.gatewarden.dev":        {"/validate-gateway", "gateways", "Fail", []string{"v1", "v1beta1"}, cu},
-		"validate-listenersets.gatewarden.dev":    {"/validate-listenerset", "listenersets", "Fail", []string{"v1"}, cu},
-		"validate-httproutes.gatewarden.dev":      {"/validate-httproute", "httproutes", "Fail", []string{"v1", "v1beta1"}, cu},
-		"validate-grpcroutes.gatewarden.dev":      {"/validate-grpcroute", "grpcroutes", "Fail", []string{"v1"}, cu},
-		"validate-tlsroutes.gatewarden.dev":       {"/validate-tlsroute", "tlsroutes", "Fail", []string{"v1", "v1alpha2", "v1alpha3"}, cu},
-		"validate-tcproutes.gatewarden.dev":       {"/validate-tcproute", "tcproutes", "Fail", []string{"v1", "v1alpha2"}, cu},
-		"validate-udproutes.gatewarden.dev":       {"/validate-udproute", "udproutes", "Fail", []string{"v1", "v1alpha2"}, cu},
-		"validate-referencegrants.gatewarden.dev": {"/validate-referencegrant", "referencegrants", "Ignore", []string{"v1", "v1beta1"}, []string{"UPDATE", "DELETE"}},
+		"validate-gateways.gatewarden.dev":        {"/validate-gateway", gw, "gateways", "Fail", []string{"v1", "v1beta1"}, cu},
+		"validate-listenersets.gatewarden.dev":    {"/validate-listenerset", gw, "listenersets", "Fail", []string{"v1"}, cu},
+		"validate-httproutes.gatewarden.dev":      {"/validate-httproute", gw, "httproutes", "Fail", []string{"v1", "v1beta1"}, cu},
+		"validate-grpcroutes.gatewarden.dev":      {"/validate-grpcroute", gw, "grpcroutes", "Fail", []string{"v1"}, cu},
+		"validate-tlsroutes.gatewarden.dev":       {"/validate-tlsroute", gw, "tlsroutes", "Fail", []string{"v1", "v1alpha2", "v1alpha3"}, cu},
+		"validate-tcproutes.gatewarden.dev":       {"/validate-tcproute", gw, "tcproutes", "Fail", []string{"v1", "v1alpha2"}, cu},
+		"validate-udproutes.gatewarden.dev":       {"/validate-udproute", gw, "udproutes", "Fail", []string{"v1", "v1alpha2"}, cu},
+		"validate-timeoutpolicies.gatewarden.dev": {"/validate-timeoutpolicy", gwpolicy, "timeoutpolicies", "Fail", []string{"v1alpha1"}, cu},
+		"validate-referencegrants.gatewarden.dev": {"/validate-referencegrant", gw, "referencegrants", "Ignore", []string{"v1", "v1beta1"}, []string{"UPDATE", "DELETE"}},
 	}
 	wantMutating := map[string]entry{
-		"mutate-gateways.gatewarden.dev":     {"/mutate-gateway", "gateways", "Ignore", []string{"v1", "v1beta1"}, cu},
-		"mutate-listenersets.gatewarden.dev": {"/mutate-listenerset", "listenersets", "Ignore", []string{"v1"}, cu},
+		"mutate-gateways.gatewarden.dev":     {"/mutate-gateway", gw, "gateways", "Ignore", []string{"v1", "v1beta1"}, cu},
+		"mutate-listenersets.gatewarden.dev": {"/mutate-listenerset", gw, "listenersets", "Ignore", []string{"v1"}, cu},
 	}
 	check := func(t *testing.T, name string, want entry, cc admissionregistrationv1.WebhookClientConfig,
 		rules []admissionregistrationv1.RuleWithOperations, fp *admissionregistrationv1.FailurePolicyType,
@@ -64,9 +66,12 @@ func TestWebhookContract(t *testing.T) {
 		for _, op := range r.Operations {
 			ops = append(ops, string(op))
 		}
-		if !slices.Equal(r.APIGroups, []string{"gateway.networking.k8s.io"}) || !slices.Equal(r.APIVersions, want.versions) ||
+		if !slices.Equal(r.APIGroups, []string{want.group}) || !slices.Equal(r.APIVersions, want.versions) ||
 			!slices.Equal(ops, want.operations) || !slices.Equal(r.Resources, []string{want.resource}) {
-			t.Errorf("%s: rule %+v, want %s %v %v", name, r, want.resource, want.versions, want.operations)
+			t.Errorf("%s: rule %+v, want %s.%s %v %v", name, r, want.resource, want.group, want.versions, want.operations)
+		}
+		if r.Scope == nil || *r.Scope != admissionregistrationv1.NamespacedScope {
+			t.Errorf("%s: rule scope %v, want Namespaced", name, r.Scope)
 		}
 		for _, res := range r.Resources {
 			if strings.Contains(res, "/") {
@@ -88,8 +93,13 @@ func TestWebhookContract(t *testing.T) {
 		if !slices.Equal(versions, []string{"v1"}) {
 			t.Errorf("%s: admissionReviewVersions %v, want [v1]", name, versions)
 		}
-		if want := "kubernetes.io/metadata.name notin (gatewarden-system,kube-system)"; nsSel != want {
-			t.Errorf("%s: namespaceSelector %q, want %q", name, nsSel, want)
+		// TimeoutPolicies on GatewayClasses live in gatewarden-system, the policy namespace.
+		wantSel := "kubernetes.io/metadata.name notin (gatewarden-system,kube-system)"
+		if want.resource == "timeoutpolicies" {
+			wantSel = "kubernetes.io/metadata.name notin (kube-system)"
+		}
+		if nsSel != wantSel {
+			t.Errorf("%s: namespaceSelector %q, want %q", name, nsSel, wantSel)
 		}
 	}
 	if got := len(hooks.Validating.Webhooks); got != len(wantValidating) {

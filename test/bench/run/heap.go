@@ -28,19 +28,26 @@ type kindHeap struct {
 	bytesPerObject float64
 }
 
-// onlyIndexer passes on the IndexField calls for one Go type and drops the others, so
-// that SetupIndexes registers (and thereby starts) one kind's informer at a time.
-type onlyIndexer struct {
-	client.FieldIndexer
+// onlyInformers passes on the GetInformer calls for one Go type and answers the others
+// with an informer that drops its indexes, so that SetupIndexes registers (and thereby
+// starts) one kind's informer at a time.
+type onlyInformers struct {
+	cache.Cache
 	typ reflect.Type
 }
 
-func (o onlyIndexer) IndexField(ctx context.Context, obj client.Object, field string, extract client.IndexerFunc) error {
+func (o onlyInformers) GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error) {
 	if reflect.TypeOf(obj) != o.typ {
-		return nil
+		return discardInformer{}, nil
 	}
-	return o.FieldIndexer.IndexField(ctx, obj, field, extract)
+	return o.Cache.GetInformer(ctx, obj, opts...)
 }
+
+// discardInformer takes indexes and keeps nothing.
+type discardInformer struct{ cache.Informer }
+
+func (discardInformer) AddIndexers(toolscache.Indexers) error { return nil }
+func (discardInformer) GetIndexer() toolscache.Indexer        { return nil }
 
 // heapPerKind measures, in this process, what the server's cache holds per object: a
 // controller-runtime cache with the server's options, scheme and field indexes, whose
@@ -96,7 +103,7 @@ func heapPerKind(ctx context.Context, cfg *rest.Config, indexed bool, only []str
 		}
 		before := liveHeap()
 		if indexed {
-			if err := gwadmission.SetupIndexes(ctx, onlyIndexer{c, reflect.TypeOf(k.obj)}, all); err != nil {
+			if _, err := gwadmission.SetupIndexes(ctx, onlyInformers{c, reflect.TypeOf(k.obj)}, all); err != nil {
 				return nil, err
 			}
 		}
