@@ -69,6 +69,14 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
 	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME); \
 	done
 
+# The fault tests (test/faults) run in `make test` with a 20s soak; this runs the soak alone
+# for SOAKTIME and prints its goroutine and heap samples. See docs/reliability.md.
+SOAKTIME ?= 10m
+.PHONY: soak
+soak: build tools ## Soak the webhook at steady load for SOAKTIME (default 10m); goroutines and heap must stay bounded.
+	KUBEBUILDER_ASSETS=$(BIN) GATEWARDEN_SKIP_BUILD=1 GATEWARDEN_SOAK=$(SOAKTIME) \
+	  $(GO) test ./test/faults -run '^TestSoak$$' -count=1 -v -timeout 60m
+
 test-unit: ## Run the unit tests of pkg/ only (no control plane needed).
 	$(GO) test ./pkg/...
 

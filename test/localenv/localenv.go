@@ -110,10 +110,13 @@ type Env struct {
 	Config *rest.Config
 	Client client.Client
 
-	testEnv  *envtest.Environment
-	webhook  *process
-	stopOnce sync.Once
-	stopErr  error
+	testEnv *envtest.Environment
+	// apiserverDir holds the apiserver's certificates; it is ours rather than envtest's,
+	// so that StopAPIServer keeps them for StartAPIServer (see there).
+	apiserverDir string
+	webhook      *process
+	stopOnce     sync.Once
+	stopErr      error
 }
 
 // Start brings up the control plane and the webhook and returns once the apiserver is
@@ -267,9 +270,59 @@ func (e *Env) Stop() error {
 		if e.testEnv != nil {
 			errs = append(errs, e.testEnv.Stop())
 		}
+		if e.apiserverDir != "" {
+			errs = append(errs, os.RemoveAll(e.apiserverDir))
+		}
 		e.stopErr = errors.Join(errs...)
 	})
 	return e.stopErr
+}
+
+// StopAPIServer stops the kube-apiserver and leaves etcd running, as in an API server
+// outage; StartAPIServer brings it back. Clients (Config, Client, Kubeconfig, a webhook
+// started with it) fail meanwhile. The apiserver gets SIGTERM and, if it has not exited
+// within grace (it may wait for its clients' open watches), SIGKILL, as in a crash; either
+// way StopAPIServer returns once nothing listens on its port any more.
+func (e *Env) StopAPIServer(grace time.Duration) error {
+	if e.testEnv == nil || e.testEnv.ControlPlane.APIServer == nil {
+		return errors.New("no control plane")
+	}
+	s := e.testEnv.ControlPlane.APIServer
+	s.StopTimeout = grace
+	// envtest reports a kill after the timeout as an error; the outage is what we want.
+	if err := s.Stop(); err != nil && !strings.Contains(err.Error(), "timeout waiting for process") {
+		return err
+	}
+	addr := s.SecureServing.URL("https", "").Host
+	return wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return true, nil
+		}
+		c.Close()
+		return false, nil
+	})
+}
+
+// StartAPIServer starts the kube-apiserver stopped by StopAPIServer again, on the same
+// address with the same serving certificate and client CA, so that Kubeconfig and Config
+// stay valid, and returns once it is healthy (or after timeout; zero means 60s). The
+// objects in etcd are kept.
+func (e *Env) StartAPIServer(timeout time.Duration) error {
+	if e.testEnv == nil || e.testEnv.ControlPlane.APIServer == nil {
+		return errors.New("no control plane")
+	}
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	s := e.testEnv.ControlPlane.APIServer
+	s.StartTimeout = timeout
+	start := time.Now()
+	if err := s.Start(); err != nil {
+		return fmt.Errorf("restarting the apiserver: %w", err)
+	}
+	logf("apiserver restarted on %s in %s", s.SecureServing.URL("https", "").Host, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // Scheme returns a scheme with the built-in types, every Gateway API version and
@@ -290,9 +343,15 @@ func (e *Env) startControlPlane(ctx context.Context, binDir string, extraCRDDirs
 	if err != nil {
 		return err
 	}
+	// A certificate directory that envtest does not own: envtest removes its own one on
+	// stop and makes a new CA on the next start, which would break every kubeconfig.
+	if e.apiserverDir, err = os.MkdirTemp("", "localenv-apiserver-"); err != nil {
+		return err
+	}
 	e.testEnv = &envtest.Environment{
 		BinaryAssetsDirectory: binDir,
 		Scheme:                Scheme(),
+		ControlPlane:          envtest.ControlPlane{APIServer: &envtest.APIServer{CertDir: e.apiserverDir}},
 		// Only CustomResourceDefinition documents are installed from here; the
 		// ValidatingAdmissionPolicy next to them is created below. config/crd holds
 		// Gatewarden's own CRDs, as the install ships them (its kustomization.yaml is
