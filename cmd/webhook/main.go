@@ -123,6 +123,7 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 	if err != nil {
 		return err
 	}
+	gracefulShutdown := 20 * time.Second
 	restConfig, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)
@@ -137,6 +138,8 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 		// them: the rules only read.
 		Cache:          gwadmission.CacheOptions(),
 		LeaderElection: false,
+		// --shutdown-delay plus this must fit in the Deployment's 30s grace period.
+		GracefulShutdownTimeout: &gracefulShutdown,
 	})
 	if err != nil {
 		return err
