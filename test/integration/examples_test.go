@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -104,9 +105,6 @@ func TestExamples(t *testing.T) {
 	// which the install creates) and the Gateway default are accepted without findings;
 	// then the Route that turns its timeout off is denied by the override.
 	t.Run("policy", func(t *testing.T) {
-		if _, stderr, err := kubectl(t, "create", "namespace", "gatewarden-system"); err != nil && !strings.Contains(stderr, "AlreadyExists") {
-			t.Fatalf("%v: %s", err, stderr)
-		}
 		// Later tests must not find the policies in force (t.Context is done by cleanup).
 		t.Cleanup(func() {
 			cmd := exec.Command(env.Kubectl, "--kubeconfig", env.Kubeconfig, "delete", "-f", "../../examples/policy", "--ignore-not-found")
@@ -125,6 +123,25 @@ func TestExamples(t *testing.T) {
 		}
 		assertDenied(t, "../../examples/denied/route-no-timeout.yaml", "route-timeout-exceeds-override",
 			"spec.rules[0].timeouts.request", httpRoutes, "prod", "slow")
+
+		// explain, reading the cluster: foo sets no timeout, so the Gateway's default is in
+		// force, under the class's bounds.
+		bin := os.Getenv("GATEWARDEN_WEBHOOK_BIN")
+		if bin == "" {
+			bin = filepath.Join(env.Root, "bin", "webhook")
+		}
+		out, err := exec.CommandContext(t.Context(), bin, "explain", "--kubeconfig", env.Kubeconfig, "--route", "HTTPRoute/prod/foo").CombinedOutput()
+		if err != nil {
+			t.Fatalf("webhook explain: %v\n%s", err, out)
+		}
+		for _, want := range []*regexp.Regexp{
+			regexp.MustCompile(`0\s+infra/prod-web\s+request\s+15s\s+TimeoutPolicy infra/prod-web-defaults \(default on Gateway infra/prod-web\)`),
+			regexp.MustCompile(`0\s+infra/prod-web\s+allowNoTimeout\s+false\s+TimeoutPolicy gatewarden-system/no-infinite-timeouts \(override on GatewayClass example\)`),
+		} {
+			if !want.Match(out) {
+				t.Errorf("webhook explain lacks %s:\n%s", want, out)
+			}
+		}
 	})
 }
 

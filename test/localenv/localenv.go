@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	corev1 "k8s.io/api/core/v1"
 	"net"
 	"net/http"
 	"os"
@@ -370,6 +371,11 @@ func (e *Env) startControlPlane(ctx context.Context, binDir string, extraCRDDirs
 		return err
 	}
 	if err := e.installAdmissionPolicies(ctx, crdDir); err != nil {
+		return err
+	}
+	// The webhook's own namespace exists in every install (config/webhook creates it); it
+	// is where class-wide TimeoutPolicies live (examples/policy).
+	if err := e.apply(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "gatewarden-system"}}); err != nil {
 		return err
 	}
 	e.Kubeconfig = filepath.Join(e.StateDir, "kubeconfig")
