@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -16,33 +17,40 @@ import (
 // the API server's own request limit is 3 MiB, and a review carries two objects.
 const MaxReviewBytes = 7 * 1024 * 1024
 
+// reviewPrefix is how much of a review RequireReviewV1 reads ahead: the API server writes
+// kind and apiVersion first.
+const reviewPrefix = 512
+
 // RequireReviewV1 answers an AdmissionReview of any apiVersion other than
 // admission.k8s.io/v1 with a clear error (code 400) instead of handing it on:
-// controller-runtime would otherwise answer whatever version it is sent. The check reads
-// only the first keys of the review, where the API server writes apiVersion.
+// controller-runtime would otherwise answer whatever version it is sent. It peeks at the
+// start of the body only, and hands the body on unread, so it costs no copy of the review.
 func RequireReviewV1(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxReviewBytes+1))
-		if err != nil {
-			writeReviewError(w, "", fmt.Errorf("reading the request: %w", err), http.StatusBadRequest)
+		br := bufio.NewReaderSize(r.Body, reviewPrefix)
+		head, _ := br.Peek(reviewPrefix) // a shorter body, or an error, leaves what there is
+		if version, ok := reviewVersion(head); ok && version != admissionv1.SchemeGroupVersion.String() {
+			body, _ := io.ReadAll(io.LimitReader(br, MaxReviewBytes))
+			writeReviewError(w, reviewUID(append(head[:len(head):len(head)], body...)), fmt.Errorf(
+				"AdmissionReview %s is not served: Gatewarden speaks admission.k8s.io/v1 (admissionReviewVersions: [v1])", version), http.StatusBadRequest)
 			return
 		}
-		if version, ok := reviewVersion(body); ok && version != admissionv1.SchemeGroupVersion.String() {
-			writeReviewError(w, reviewUID(body), fmt.Errorf("AdmissionReview %s is not served: Gatewarden speaks admission.k8s.io/v1 (admissionReviewVersions: [v1])", version), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = readCloser{Reader: br, Closer: r.Body}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// reviewVersion reads the apiVersion among the first keys of a JSON object; ok is false
-// when it is not there or the body is not JSON (the next handler reports that). It reads
-// no further than that key: this runs on every request.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// reviewVersion reads the apiVersion among the first keys of the start of a JSON object;
+// ok is false when it is not there (the next handler then decides).
 func reviewVersion(body []byte) (version string, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {

@@ -80,20 +80,7 @@ func keyOf(o policy.Object) objectKey {
 // sources together and the cluster objects (may be nil): an object in the sources replaces
 // the cluster's object of the same kind, namespace and name, as applying it would.
 func Run(ctx context.Context, sources []Source, cluster []policy.Object, cfg *config.Config) (Result, error) {
-	world := &policy.World{}
-	inSources := map[objectKey]bool{}
-	for _, src := range sources {
-		for i := range src.Objects {
-			defaultNamespace(&src.Objects[i])
-			inSources[keyOf(src.Objects[i])] = true
-			world.Add(src.Objects[i])
-		}
-	}
-	for _, o := range cluster {
-		if !inSources[keyOf(o)] {
-			world.Add(o)
-		}
-	}
+	world, _ := buildWorld(sources, cluster)
 
 	var res Result
 	for _, src := range sources {
@@ -125,6 +112,27 @@ func Run(ctx context.Context, sources []Source, cluster []policy.Object, cfg *co
 		return a.Document < b.Document
 	})
 	return res, nil
+}
+
+// buildWorld makes one world of all sources and the cluster's objects, the sources'
+// replacing the cluster's objects of the same kind, namespace and name; it also returns
+// which objects came from the sources.
+func buildWorld(sources []Source, cluster []policy.Object) (*policy.World, map[objectKey]bool) {
+	world := &policy.World{}
+	inSources := map[objectKey]bool{}
+	for _, src := range sources {
+		for i := range src.Objects {
+			defaultNamespace(&src.Objects[i])
+			inSources[keyOf(src.Objects[i])] = true
+			world.Add(src.Objects[i])
+		}
+	}
+	for _, o := range cluster {
+		if !inSources[keyOf(o)] {
+			world.Add(o)
+		}
+	}
+	return world, inSources
 }
 
 // defaultNamespace puts a namespaced object without a namespace into "default", as

@@ -24,20 +24,7 @@ type Explanation struct {
 // Explain computes the effective timeouts of every Route in sources (or only of the one
 // named "Kind/namespace/name" by only), in the world of sources and cluster objects.
 func Explain(ctx context.Context, sources []Source, cluster []policy.Object, cfg *config.Config, only string) ([]Explanation, error) {
-	world := &policy.World{}
-	inSources := map[objectKey]bool{}
-	for _, src := range sources {
-		for i := range src.Objects {
-			defaultNamespace(&src.Objects[i])
-			inSources[keyOf(src.Objects[i])] = true
-			world.Add(src.Objects[i])
-		}
-	}
-	for _, o := range cluster {
-		if !inSources[keyOf(o)] {
-			world.Add(o)
-		}
-	}
+	world, inSources := buildWorld(sources, cluster)
 	var out []Explanation
 	for _, r := range world.Routes {
 		id := fmt.Sprintf("%s/%s/%s", r.Kind, r.Namespace, r.Name)

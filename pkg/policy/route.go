@@ -1,6 +1,7 @@
 package policy
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -162,50 +163,47 @@ func RouteFromGRPCRoute(gr *gwv1.GRPCRoute) *Route {
 	return r
 }
 
-// RouteFromTLSRoute reduces a TLSRoute.
-func RouteFromTLSRoute(tr *gwv1.TLSRoute) *Route {
+// plainRoute reduces a Route kind whose rules hold only backendRefs (TLS, TCP, UDP).
+func plainRoute(kind gwv1.Kind, meta metav1.ObjectMeta, parentRefs []gwv1.ParentReference, hostnames []gwv1.Hostname, ruleRefs [][]gwv1.BackendRef) *Route {
 	r := &Route{
-		Referrer:   Referrer{Kind: KindTLSRoute, Namespace: tr.Namespace, Name: tr.Name},
-		ParentRefs: tr.Spec.ParentRefs,
-		Hostnames:  tr.Spec.Hostnames,
+		Referrer:   Referrer{Kind: kind, Namespace: meta.Namespace, Name: meta.Name},
+		ParentRefs: parentRefs,
+		Hostnames:  hostnames,
 	}
 	rulesPath := field.NewPath("spec", "rules")
-	for i, rule := range tr.Spec.Rules {
-		for j, br := range rule.BackendRefs {
+	for i, refs := range ruleRefs {
+		for j, br := range refs {
 			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, rulesPath.Index(i).Child("backendRefs").Index(j)))
 		}
 	}
 	return r
+}
+
+// RouteFromTLSRoute reduces a TLSRoute.
+func RouteFromTLSRoute(tr *gwv1.TLSRoute) *Route {
+	refs := make([][]gwv1.BackendRef, 0, len(tr.Spec.Rules))
+	for _, rule := range tr.Spec.Rules {
+		refs = append(refs, rule.BackendRefs)
+	}
+	return plainRoute(KindTLSRoute, tr.ObjectMeta, tr.Spec.ParentRefs, tr.Spec.Hostnames, refs)
 }
 
 // RouteFromTCPRoute reduces a TCPRoute.
 func RouteFromTCPRoute(tr *gwv1.TCPRoute) *Route {
-	r := &Route{
-		Referrer:   Referrer{Kind: KindTCPRoute, Namespace: tr.Namespace, Name: tr.Name},
-		ParentRefs: tr.Spec.ParentRefs,
+	refs := make([][]gwv1.BackendRef, 0, len(tr.Spec.Rules))
+	for _, rule := range tr.Spec.Rules {
+		refs = append(refs, rule.BackendRefs)
 	}
-	rulesPath := field.NewPath("spec", "rules")
-	for i, rule := range tr.Spec.Rules {
-		for j, br := range rule.BackendRefs {
-			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, rulesPath.Index(i).Child("backendRefs").Index(j)))
-		}
-	}
-	return r
+	return plainRoute(KindTCPRoute, tr.ObjectMeta, tr.Spec.ParentRefs, nil, refs)
 }
 
 // RouteFromUDPRoute reduces a UDPRoute.
 func RouteFromUDPRoute(ur *gwv1.UDPRoute) *Route {
-	r := &Route{
-		Referrer:   Referrer{Kind: KindUDPRoute, Namespace: ur.Namespace, Name: ur.Name},
-		ParentRefs: ur.Spec.ParentRefs,
+	refs := make([][]gwv1.BackendRef, 0, len(ur.Spec.Rules))
+	for _, rule := range ur.Spec.Rules {
+		refs = append(refs, rule.BackendRefs)
 	}
-	rulesPath := field.NewPath("spec", "rules")
-	for i, rule := range ur.Spec.Rules {
-		for j, br := range rule.BackendRefs {
-			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, rulesPath.Index(i).Child("backendRefs").Index(j)))
-		}
-	}
-	return r
+	return plainRoute(KindUDPRoute, ur.ObjectMeta, ur.Spec.ParentRefs, nil, refs)
 }
 
 // ReferrerFromGateway collects a Gateway's references: listener certificateRefs, the
