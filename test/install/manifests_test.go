@@ -122,6 +122,12 @@ func TestDeployment(t *testing.T) {
 		t.Fatalf("%d containers and %d init containers, want one container", len(pod.Containers), len(pod.InitContainers))
 	}
 	c := pod.Containers[0]
+	// The runtime's soft memory limit must follow the container's, or the heap doubles
+	// past it under load (docs/performance.md).
+	if i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMEMLIMIT" }); i < 0 ||
+		c.Env[i].ValueFrom == nil || c.Env[i].ValueFrom.ResourceFieldRef == nil || c.Env[i].ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+		t.Errorf("container env %+v, want GOMEMLIMIT from limits.memory", c.Env)
+	}
 	csc := c.SecurityContext
 	if csc == nil || csc.AllowPrivilegeEscalation == nil || *csc.AllowPrivilegeEscalation ||
 		csc.ReadOnlyRootFilesystem == nil || !*csc.ReadOnlyRootFilesystem ||
