@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -190,11 +189,7 @@ func ptr[T any](v T) *T { return &v }
 
 // webhook is a running bin/webhook with its own ports on 127.0.0.1.
 type webhook struct {
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{} // closed when the process has exited
-	waitErr error
-	exitAt  time.Time
+	*localenv.Process
 
 	base, health, metrics, pprof string // https://host:port, http://host:port ...
 }
@@ -219,76 +214,31 @@ func startWebhook(t *testing.T, kubeconfig, certDir string, extra ...string) *we
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w := &webhook{
-		logPath: filepath.Join(logDir, "webhook.log"), done: make(chan struct{}),
-		base: "https://" + addr(ports[0]), health: "http://" + addr(ports[2]),
-		metrics: "http://" + addr(ports[1]), pprof: "http://" + addr(ports[3]),
-	}
-	logFile, err := os.Create(w.logPath)
+	p, err := localenv.StartProcess("webhook", webhookBin, args, filepath.Join(logDir, "webhook.log"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(logFile, "# %s %q\n", webhookBin, args)
-	w.cmd = exec.Command(webhookBin, args...)
-	w.cmd.Stdout, w.cmd.Stderr = logFile, logFile
-	// Its own process group; killed by the kernel if the test binary dies first.
-	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := w.cmd.Start(); err != nil {
-		logFile.Close()
-		t.Fatalf("starting %s: %v", webhookBin, err)
+	w := &webhook{
+		Process: p,
+		base:    "https://" + addr(ports[0]), health: "http://" + addr(ports[2]),
+		metrics: "http://" + addr(ports[1]), pprof: "http://" + addr(ports[3]),
 	}
-	go func() {
-		w.waitErr = w.cmd.Wait()
-		w.exitAt = time.Now()
-		logFile.Close()
-		close(w.done)
-	}()
 	t.Cleanup(func() {
 		w.kill()
 		if t.Failed() {
-			t.Logf("webhook log %s:\n%s", w.logPath, w.tail())
+			t.Logf("webhook log:\n%s", w.tail())
 		}
 	})
 	return w
 }
 
 // kill stops the process group: SIGTERM, SIGKILL after 10s.
-func (w *webhook) kill() {
-	pgid := -w.cmd.Process.Pid
-	select {
-	case <-w.done:
-	default:
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-		select {
-		case <-w.done:
-		case <-time.After(10 * time.Second):
-		}
-	}
-	_ = syscall.Kill(pgid, syscall.SIGKILL)
-	<-w.done
-}
+func (w *webhook) kill() { _ = w.Stop(10 * time.Second) }
 
 // exited returns an error once the process has exited, nil while it runs.
-func (w *webhook) exited() error {
-	select {
-	case <-w.done:
-		return fmt.Errorf("webhook exited (%v)", w.waitErr)
-	default:
-		return nil
-	}
-}
+func (w *webhook) exited() error { return w.Exited() }
 
-func (w *webhook) tail() string {
-	data, err := os.ReadFile(w.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	const max = 6000
-	if len(data) > max {
-		data = data[len(data)-max:]
-	}
-	return string(data)
-}
+func (w *webhook) tail() string { return w.Tail() }
 
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()

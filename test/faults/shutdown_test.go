@@ -112,17 +112,17 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 
 	time.Sleep(100 * time.Millisecond) // let the slow request's first bytes arrive
 	sigterm := time.Now()
-	if err := syscall.Kill(w.cmd.Process.Pid, syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(w.Cmd.Process.Pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	var exitErr error
 	select {
-	case <-w.done:
-		exitErr = w.waitErr
+	case <-w.Done():
+		exitErr = w.WaitErr()
 	case <-time.After(delay + 20*time.Second):
 		t.Fatalf("the webhook did not exit within %s of SIGTERM", delay+20*time.Second)
 	}
-	exited := w.exitAt.Sub(sigterm)
+	exited := w.ExitAt().Sub(sigterm)
 	stats := wait()
 	stopProbes()
 	probes.Wait()

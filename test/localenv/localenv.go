@@ -115,7 +115,7 @@ type Env struct {
 	// apiserverDir holds the apiserver's certificates; it is ours rather than envtest's,
 	// so that StopAPIServer keeps them for StartAPIServer (see there).
 	apiserverDir string
-	webhook      *process
+	webhook      *Process
 	stopOnce     sync.Once
 	stopErr      error
 }
@@ -203,14 +203,14 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		args = append(args, "--config", opts.WebhookConfig)
 	}
 	e.WebhookLog = filepath.Join(e.StateDir, "webhook.log")
-	if e.webhook, err = startProcess(webhookBin, args, e.WebhookLog, opts.WebhookOutput); err != nil {
+	if e.webhook, err = StartProcess("webhook", webhookBin, args, e.WebhookLog, opts.WebhookOutput); err != nil {
 		return nil, err
 	}
 	if err := e.waitReady(ctx, opts.ReadyTimeout); err != nil {
 		return nil, err
 	}
 	if err := e.waitForWebhookCall(ctx, opts.ReadyTimeout, true); err != nil {
-		return nil, fmt.Errorf("the apiserver cannot call the webhook: %w\n%s", err, e.webhook.tail())
+		return nil, fmt.Errorf("the apiserver cannot call the webhook: %w\n%s", err, e.webhook.Tail())
 	}
 	return e, nil
 }
@@ -266,7 +266,7 @@ func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
 		var errs []error
 		if e.webhook != nil {
-			errs = append(errs, e.webhook.stop(10*time.Second))
+			errs = append(errs, e.webhook.Stop(10*time.Second))
 		}
 		if e.testEnv != nil {
 			errs = append(errs, e.testEnv.Stop())
@@ -445,7 +445,7 @@ func (e *Env) waitReady(ctx context.Context, timeout time.Duration) error {
 	httpClient := &http.Client{Timeout: 2 * time.Second}
 	last := errors.New("no answer yet")
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		if err := e.webhook.exited(); err != nil {
+		if err := e.webhook.Exited(); err != nil {
 			return false, err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -466,7 +466,7 @@ func (e *Env) waitReady(ctx context.Context, timeout time.Duration) error {
 		return false, nil
 	})
 	if err != nil {
-		return fmt.Errorf("webhook not ready (%w; last: %v)\n%s", err, last, e.webhook.tail())
+		return fmt.Errorf("webhook not ready (%w; last: %v)\n%s", err, last, e.webhook.Tail())
 	}
 	return nil
 }
@@ -478,7 +478,7 @@ func (e *Env) waitForWebhookCall(ctx context.Context, timeout time.Duration, rea
 	last := errors.New("no attempt yet")
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		if e.webhook != nil {
-			if err := e.webhook.exited(); err != nil {
+			if err := e.webhook.Exited(); err != nil {
 				return false, err
 			}
 		}

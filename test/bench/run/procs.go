@@ -9,72 +9,38 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"gatewarden.dev/gatewarden/test/localenv"
 )
 
-// process is a child process in its own process group, with its output in a log file.
+// process is a server the benchmark runs (localenv.Process), stopped at most once.
 type process struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{}
-	waitErr error
-	once    sync.Once
+	*localenv.Process
+	once sync.Once
 }
 
 func startProcess(name, bin string, args []string, logPath string) (*process, error) {
-	logFile, err := os.Create(logPath)
+	p, err := localenv.StartProcess(name, bin, args, logPath, nil)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(logFile, "# %s %q\n", bin, args)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own group, so that stop reaches anything it spawned; killed by the kernel if we
-	// die without stopping it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		logFile.Close()
-		close(p.done)
-	}()
-	return p, nil
+	return &process{Process: p}, nil
 }
 
 // exited returns an error once the process has exited.
-func (p *process) exited() error {
-	select {
-	case <-p.done:
-		return fmt.Errorf("%s exited (%v); see %s", p.name, p.waitErr, p.logPath)
-	default:
-		return nil
-	}
-}
+func (p *process) exited() error { return p.Exited() }
 
 // stop sends SIGTERM to the process group, and SIGKILL after 10s.
 func (p *process) stop() {
 	p.once.Do(func() {
-		pgid := -p.cmd.Process.Pid
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			logf("%s did not exit within 10s of SIGTERM; killing it", p.name)
-			_ = syscall.Kill(pgid, syscall.SIGKILL)
-			<-p.done
+		if err := p.Stop(10 * time.Second); err != nil {
+			logf("%v", err)
 		}
-		_ = syscall.Kill(pgid, syscall.SIGKILL) // leftovers in the group, if any
 	})
 }
 
@@ -124,7 +90,7 @@ func poll(ctx context.Context, p *process, timeout time.Duration, ok func() (boo
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w; see %s", p.name, ctx.Err(), p.logPath)
+			return fmt.Errorf("%s: %w; see %s", p.Name, ctx.Err(), p.LogPath)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -245,7 +211,7 @@ func (s *server) memory(ctx context.Context, heapProfile string) (*memoryFigures
 		}
 		*dst = v / (1 << 20)
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Cmd.Process.Pid))
 	if err != nil {
 		return nil, err
 	}
