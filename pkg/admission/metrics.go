@@ -73,11 +73,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// instrumentedLookup times every read of a Lookup.
+// lookupNames are the methods of policy.Lookup, the values of the lookup label.
+var lookupNames = []string{"Gateway", "ListenerSet", "GatewayClass", "NamespaceLabels", "ReferenceGrants",
+	"RoutesForParent", "ReferrersInto", "Route", "GatewaysOfClass", "TimeoutPolicies"}
+
+// instrumentedLookup times every read of a Lookup. Its observers are resolved once, so a
+// read on the admission path costs no label hashing.
 type instrumentedLookup struct {
-	lk     policy.Lookup
-	source string
-	hist   *prometheus.HistogramVec
+	lk        policy.Lookup
+	observers map[string]prometheus.Observer
 }
 
 // InstrumentLookup returns lk with each read timed into m.LookupDuration under source
@@ -86,11 +90,15 @@ func InstrumentLookup(lk policy.Lookup, source string, m *Metrics) policy.Lookup
 	if m == nil {
 		return lk
 	}
-	return &instrumentedLookup{lk: lk, source: source, hist: m.LookupDuration}
+	l := &instrumentedLookup{lk: lk, observers: map[string]prometheus.Observer{}}
+	for _, name := range lookupNames {
+		l.observers[name] = m.LookupDuration.WithLabelValues(source, name)
+	}
+	return l
 }
 
 func (l *instrumentedLookup) observe(lookup string, start time.Time) {
-	l.hist.WithLabelValues(l.source, lookup).Observe(time.Since(start).Seconds())
+	l.observers[lookup].Observe(time.Since(start).Seconds())
 }
 
 func (l *instrumentedLookup) Gateway(ctx context.Context, namespace, name string) (*gwv1.Gateway, error) {

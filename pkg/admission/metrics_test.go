@@ -3,12 +3,16 @@ package admission
 import (
 	"context"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
+
+	"gatewarden.dev/gatewarden/pkg/policy"
 )
 
 // TestMetricsCountFindings runs a denial and a warning through a handler and reads the
@@ -77,5 +81,20 @@ func TestDocumentedMetricsExist(t *testing.T) {
 				t.Errorf("%s names %s, which is not registered", file, name)
 			}
 		}
+	}
+}
+
+// TestEveryLookupIsTimed keeps lookupNames in step with policy.Lookup: a method without
+// an observer would panic on the admission path.
+func TestEveryLookupIsTimed(t *testing.T) {
+	lt := reflect.TypeOf((*policy.Lookup)(nil)).Elem()
+	var methods []string
+	for i := range lt.NumMethod() {
+		methods = append(methods, lt.Method(i).Name)
+	}
+	got := slices.Clone(lookupNames)
+	slices.Sort(got)
+	if !slices.Equal(methods, got) {
+		t.Errorf("lookupNames %v, want the methods of policy.Lookup %v", got, methods)
 	}
 }
