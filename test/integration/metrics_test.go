@@ -64,8 +64,9 @@ func metricValue(families map[string]*dto.MetricFamily, family string, want map[
 func TestMetricsCountDecisions(t *testing.T) {
 	mustApply(t, "testdata/metrics/world.yaml")
 	assertDenied(t, "testdata/metrics/denied.yaml", "ref-not-permitted", "spec.rules[0].backendRefs[0]", httpRoutes, "metrics-app", "denied")
-	if _, stderr := mustApply(t, "testdata/metrics/warned.yaml"); len(ruleWarnings(stderr)) != 1 {
-		t.Errorf("want one warning, stderr:\n%s", stderr)
+	if _, stderr := mustApply(t, "testdata/metrics/warned.yaml"); len(ruleWarnings(stderr)) != 1 ||
+		!strings.Contains(stderr, `Warning: spec.parentRefs[0].name: Not found: "not-yet": [route-parent-not-found]`) {
+		t.Errorf("want the one route-parent-not-found warning, stderr:\n%s", stderr)
 	}
 
 	families := scrape(t)
