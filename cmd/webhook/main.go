@@ -181,7 +181,7 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 		"/mutate-gateway":          gwadmission.NewGatewayDefaulter(deps),
 		"/mutate-listenerset":      gwadmission.NewListenerSetDefaulter(deps),
 	} {
-		srv.Register(path, gwadmission.RequireReviewV1(&webhook.Admission{Handler: h, RecoverPanic: &recoverPanic}))
+		srv.Register(path, gwadmission.RequireReviewV1(&webhook.Admission{Handler: h, RecoverPanic: &recoverPanic, LogConstructor: gwadmission.RequestLogger}))
 	}
 
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {

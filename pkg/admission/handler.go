@@ -7,7 +7,6 @@ package admission
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -88,18 +88,18 @@ type objectMeta struct {
 	Metadata struct {
 		DeletionTimestamp *metav1.Time `json:"deletionTimestamp"`
 	} `json:"metadata"`
-	Spec json.RawMessage `json:"spec"`
+	Spec jsontext.Value `json:"spec"`
 }
 
 // specUnchanged tells whether an UPDATE leaves the spec as it was: metadata-only and
 // status-only updates are never blocked.
 func specUnchanged(newRaw, oldRaw []byte) (unchanged, deleting bool, err error) {
 	var n, o objectMeta
-	if err := json.Unmarshal(newRaw, &n); err != nil {
+	if err := policy.DecodeJSON(newRaw, &n); err != nil {
 		return false, false, err
 	}
-	if err := json.Unmarshal(oldRaw, &o); err != nil {
-		return false, false, err
+	if err := policy.DecodeJSON(oldRaw, &o); err != nil {
+		return false, false, fmt.Errorf("old object: %w", err)
 	}
 	if n.Metadata.DeletionTimestamp != nil {
 		return false, true, nil
@@ -108,11 +108,15 @@ func specUnchanged(newRaw, oldRaw []byte) (unchanged, deleting bool, err error) 
 		return true, false, nil
 	}
 	var ns, os any
-	if err := json.Unmarshal(n.Spec, &ns); err != nil {
-		return false, false, err
+	if len(n.Spec) > 0 {
+		if err := policy.DecodeJSON(n.Spec, &ns); err != nil {
+			return false, false, err
+		}
 	}
-	if err := json.Unmarshal(o.Spec, &os); err != nil {
-		return false, false, err
+	if len(o.Spec) > 0 {
+		if err := policy.DecodeJSON(o.Spec, &os); err != nil {
+			return false, false, fmt.Errorf("old object: %w", err)
+		}
 	}
 	return reflect.DeepEqual(ns, os), false, nil
 }

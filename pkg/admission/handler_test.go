@@ -270,11 +270,11 @@ func TestValidatingHandlers(t *testing.T) {
 		},
 		"malformed JSON is 400": {
 			handler: NewHTTPRouteValidator, req: request(admissionv1.Create, "HTTPRoute", "v1", `{"spec": [`, ""),
-			want: result{Code: http.StatusBadRequest, Causes: []string{`decoding HTTPRoute: unexpected end of JSON input`}},
+			want: result{Code: http.StatusBadRequest, Causes: []string{`decoding HTTPRoute: spec: must be an object, not an array`}},
 		},
 		"wrong type is 400": {
 			handler: NewHTTPRouteValidator, req: request(admissionv1.Create, "HTTPRoute", "v1", `{"spec": {"parentRefs": "prod-web"}}`, ""),
-			want: result{Code: http.StatusBadRequest, Causes: []string{`decoding HTTPRoute: json: cannot unmarshal string into Go struct field HTTPRouteSpec.spec.CommonRouteSpec.parentRefs of type []v1.ParentReference`}},
+			want: result{Code: http.StatusBadRequest, Causes: []string{`decoding HTTPRoute: spec.parentRefs: must be an array, not a string`}},
 		},
 		"unknown version is 400": {
 			handler: NewHTTPRouteValidator, req: request(admissionv1.Create, "HTTPRoute", "v1alpha9", route("v1alpha9", "app"), ""),

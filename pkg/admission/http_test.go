@@ -45,7 +45,7 @@ func TestHTTPBadInput(t *testing.T) {
 		"denied request":         {body: review("admission.k8s.io/v1", "u2", route("v1", "other")), wantStatus: 200, wantCode: 422, wantMessage: "[ref-not-permitted]"},
 		"malformed review":       {body: `{"apiVersion":`, wantStatus: 200, wantCode: 400, wantMessage: "json parse error: unexpected end of JSON input"},
 		"truncated body":         {body: review("admission.k8s.io/v1", "u3", route("v1", "app"))[:200], wantStatus: 200, wantCode: 400},
-		"malformed object":       {body: review("admission.k8s.io/v1", "u4", `{"spec":{"parentRefs":7}}`), wantStatus: 200, wantCode: 400, wantMessage: "decoding HTTPRoute"},
+		"malformed object":       {body: review("admission.k8s.io/v1", "u4", `{"spec":{"parentRefs":7}}`), wantStatus: 200, wantCode: 400, wantMessage: "decoding HTTPRoute: spec.parentRefs: must be an array, not a number"},
 		"wrong review version":   {body: review("admission.k8s.io/v1beta2", "u5", route("v1", "app")), wantStatus: 200, wantCode: 400, wantMessage: "AdmissionReview admission.k8s.io/v1beta2 is not served"},
 		"kind before apiVersion": {body: strings.Replace(review("admission.k8s.io/v1", "u8", route("v1", "app")), `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",`, `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1",`, 1), wantStatus: 200, wantAllowed: true, wantCode: 200},
 		"missing UID":            {body: review("admission.k8s.io/v1", "", route("v1", "app")), wantStatus: 200, wantAllowed: true, wantCode: 200},

@@ -51,7 +51,7 @@ func TestTimeoutPolicyHandler(t *testing.T) {
 		},
 		"malformed": {
 			req:  policyRequest("v1alpha1", "prod", `{"spec":{"targetRefs":{}}}`),
-			want: result{Code: http.StatusBadRequest, Causes: []string{"decoding TimeoutPolicy: json: cannot unmarshal object into Go struct field TimeoutPolicySpec.spec.targetRefs of type []v1.LocalPolicyTargetReferenceWithSectionName"}},
+			want: result{Code: http.StatusBadRequest, Causes: []string{`decoding TimeoutPolicy: spec.targetRefs: must be an array, not an object`}},
 		},
 	}
 	for name, tc := range cases {

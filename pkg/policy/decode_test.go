@@ -88,17 +88,32 @@ func TestDecode(t *testing.T) {
 		"duplicate field": {
 			gvk:     v1("HTTPRoute"),
 			raw:     `{"metadata":{"name":"e"},"spec":{"hostnames":["a.example.com"],"hostnames":["b.example.com"]}}`,
-			wantErr: `decoding HTTPRoute: duplicate field "spec.hostnames"`,
+			wantErr: `decoding HTTPRoute: spec.hostnames: duplicate field`,
 		},
 		"malformed JSON": {
 			gvk:     v1("HTTPRoute"),
 			raw:     `{"metadata":{"name":"f"},"spec":{`,
-			wantErr: "decoding HTTPRoute: unexpected end of JSON input",
+			wantErr: `decoding HTTPRoute: spec: invalid JSON: unexpected EOF (at byte 33)`,
 		},
 		"wrong type": {
 			gvk:     v1("HTTPRoute"),
 			raw:     `{"spec":{"hostnames":"a.example.com"}}`,
-			wantErr: "decoding HTTPRoute: json: cannot unmarshal string into Go struct field HTTPRouteSpec.spec.hostnames of type []v1.Hostname",
+			wantErr: `decoding HTTPRoute: spec.hostnames: must be an array, not a string`,
+		},
+		"number out of range": {
+			gvk:     v1("HTTPRoute"),
+			raw:     `{"spec":{"rules":[{"backendRefs":[{"name":"a","weight":1.5}]}]}}`,
+			wantErr: `decoding HTTPRoute: spec.rules[0].backendRefs[0].weight: must be an integer in range, not 1.5`,
+		},
+		"not an object": {
+			gvk:     v1("HTTPRoute"),
+			raw:     `["spec"]`,
+			wantErr: `decoding HTTPRoute: must be an object, not an array`,
+		},
+		"a field's own decoder fails": {
+			gvk:     v1("HTTPRoute"),
+			raw:     `{"metadata":{"name":"g","creationTimestamp":"yesterday"}}`,
+			wantErr: `decoding HTTPRoute: metadata.creationTimestamp: parsing time "yesterday"`,
 		},
 		"unserved version": {
 			gvk:     schema.GroupVersionKind{Group: gwv1.GroupName, Version: "v1alpha2", Kind: "HTTPRoute"},

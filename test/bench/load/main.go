@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -61,6 +62,11 @@ type Result struct {
 	P99US       float64 `json:"p99_us"`
 	P999US      float64 `json:"p999_us"`
 	MaxUS       float64 `json:"max_us"`
+	// ServerCPUUSPerReq is the CPU time (user and system) the server process (-pid) spent
+	// per request over the measured duration; LoadCPUUSPerReq is this tool's. On a machine
+	// whose cores both share, they tell where a throughput difference comes from.
+	ServerCPUUSPerReq float64 `json:"server_cpu_us_per_req,omitempty"`
+	LoadCPUUSPerReq   float64 `json:"load_cpu_us_per_req"`
 }
 
 func main() {
@@ -70,6 +76,7 @@ func main() {
 		duration, warmup  time.Duration
 		jsonOut           bool
 		namespace, object string
+		pid               int
 	)
 	flag.StringVar(&url, "url", "https://127.0.0.1:9443/validate-httproute", "Webhook URL to POST AdmissionReviews to.")
 	flag.StringVar(&caFile, "ca", "certs/ca.crt", "PEM file of the CA that signed the webhook's serving certificate.")
@@ -79,11 +86,12 @@ func main() {
 	flag.BoolVar(&jsonOut, "json", false, "Print the result as one JSON object.")
 	flag.StringVar(&namespace, "namespace", "ns-00000", "Namespace of the request (the Route's own).")
 	flag.StringVar(&object, "object", Route, "The HTTPRoute (JSON) to create.")
+	flag.IntVar(&pid, "pid", 0, "Process ID of the server, to report its CPU time per request (Linux /proc; 0: not reported).")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := run(ctx, url, caFile, concurrency, warmup, duration, namespace, object)
+	res, err := run(ctx, url, caFile, concurrency, warmup, duration, namespace, object, pid)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
@@ -99,7 +107,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, url, caFile string, concurrency int, warmup, duration time.Duration, namespace, object string) (*Result, error) {
+func run(ctx context.Context, url, caFile string, concurrency int, warmup, duration time.Duration, namespace, object string, pid int) (*Result, error) {
 	if concurrency < 1 {
 		return nil, errors.New("-c must be at least 1")
 	}
@@ -141,13 +149,31 @@ func run(ctx context.Context, url, caFile string, concurrency int, warmup, durat
 		}
 	}
 	r := &runner{client: httpClient, url: url, prefix: prefix, suffix: suffix}
+	serverCPU0, err := processCPU(pid)
+	if err != nil {
+		return nil, err
+	}
+	loadCPU0 := selfCPU()
 	elapsed, lat := r.run(ctx, concurrency, duration, "m")
+	loadCPU := selfCPU() - loadCPU0
+	serverCPU, err := processCPU(pid)
+	if err != nil {
+		return nil, err
+	}
+	serverCPU -= serverCPU0
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	res := &Result{URL: url, Concurrency: concurrency, DurationS: elapsed.Seconds(), Requests: int(r.requests.Load()),
 		Errors: int(r.errors.Load()), FirstError: r.firstError()}
 	res.RPS = float64(res.Requests) / elapsed.Seconds()
+	if res.Requests > 0 {
+		perReq := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / float64(res.Requests) }
+		res.LoadCPUUSPerReq = perReq(loadCPU)
+		if pid != 0 {
+			res.ServerCPUUSPerReq = perReq(serverCPU)
+		}
+	}
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		var sum time.Duration
@@ -331,4 +357,48 @@ func check(body []byte, status int, uid string, review *admissionv1.AdmissionRev
 		return fmt.Errorf("denied: %.300s", body)
 	}
 	return nil
+}
+
+// selfCPU is the CPU time (user and system) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTick is the unit of /proc/<pid>/stat's CPU times: USER_HZ, which is 100 on every
+// Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// processCPU is the CPU time (user and system) of process pid, from /proc/<pid>/stat;
+// 0 when pid is 0.
+func processCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, nil
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("-pid: %w", err)
+	}
+	// The command name, in parentheses, may hold spaces: the fields after it are counted
+	// from its closing parenthesis. utime and stime are fields 14 and 15 of the line.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("-pid: unexpected /proc/%d/stat: %.100s", pid, data)
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("-pid: unexpected /proc/%d/stat: %.100s", pid, data)
+	}
+	var total time.Duration
+	for _, f := range fields[11:13] {
+		ticks, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("-pid: /proc/%d/stat: %w", pid, err)
+		}
+		total += time.Duration(ticks) * clockTick
+	}
+	return total, nil
 }

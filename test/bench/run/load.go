@@ -20,6 +20,8 @@ type loadResult struct {
 	P50US      float64 `json:"p50_us"`
 	P99US      float64 `json:"p99_us"`
 	P999US     float64 `json:"p999_us"`
+	ServerCPU  float64 `json:"server_cpu_us_per_req"`
+	LoadCPU    float64 `json:"load_cpu_us_per_req"`
 }
 
 // loader runs bin/bench-load: a process of its own, so that the orchestrator's memory and
@@ -29,9 +31,10 @@ type loader struct {
 	warmup, duration time.Duration
 }
 
-func (l loader) run(ctx context.Context, url string, conc int) (*loadResult, error) {
+// run loads url with conc workers; pid is the server's process, whose CPU time it reports.
+func (l loader) run(ctx context.Context, url string, pid, conc int) (*loadResult, error) {
 	cmd := exec.CommandContext(ctx, l.bin, "-url", url, "-ca", l.ca, "-c", strconv.Itoa(conc),
-		"-d", l.duration.String(), "-warmup", l.warmup.String(), "-json")
+		"-d", l.duration.String(), "-warmup", l.warmup.String(), "-pid", strconv.Itoa(pid), "-json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -55,10 +58,12 @@ func medianResult(rounds []*loadResult) *loadResult {
 		return vs[len(vs)/2]
 	}
 	out := &loadResult{
-		RPS:    med(func(r *loadResult) float64 { return r.RPS }),
-		P50US:  med(func(r *loadResult) float64 { return r.P50US }),
-		P99US:  med(func(r *loadResult) float64 { return r.P99US }),
-		P999US: med(func(r *loadResult) float64 { return r.P999US }),
+		RPS:       med(func(r *loadResult) float64 { return r.RPS }),
+		P50US:     med(func(r *loadResult) float64 { return r.P50US }),
+		P99US:     med(func(r *loadResult) float64 { return r.P99US }),
+		P999US:    med(func(r *loadResult) float64 { return r.P999US }),
+		ServerCPU: med(func(r *loadResult) float64 { return r.ServerCPU }),
+		LoadCPU:   med(func(r *loadResult) float64 { return r.LoadCPU }),
 	}
 	for _, r := range rounds {
 		out.Requests += r.Requests

@@ -45,6 +45,8 @@ type settings struct {
 	rounds    int    // of load per server and concurrency; figures are medians
 	benchtime string // go test -benchtime for the decision benchmarks
 	profile   bool   // take a CPU profile of the webhook in an extra, unmeasured load run
+	// profileDuration is the length of that profile (default: the load run's, less 1 s).
+	profileDuration time.Duration
 }
 
 func main() {
@@ -52,17 +54,22 @@ func main() {
 		quick                bool
 		root, stateDir, bins string
 		workers              int
+		profileSeconds       int
 	)
 	flag.BoolVar(&quick, "quick", false, "Small world (~8000 objects) and short runs: the same figures in under two minutes.")
 	flag.StringVar(&root, "repo", "", "Repository checkout (default: the gatewarden go.mod at or above the working directory).")
 	flag.StringVar(&stateDir, "state-dir", ".local/bench", "Directory (relative to -repo) for the kubeconfig, certificates, logs, profiles and figures.")
 	flag.StringVar(&bins, "bin", "bin", "Directory (relative to -repo) with kube-apiserver, etcd, webhook, bench-load and bench-noop.")
 	flag.IntVar(&workers, "workers", 32, "Concurrent clients creating the world.")
+	flag.IntVar(&profileSeconds, "profile-seconds", 0, "Take the webhook's CPU profile under c=8 load for this long, with -quick too (0: 9 s without -quick, none with it).")
 	flag.Parse()
 
 	s := settings{world: worldgen.Reference(), duration: 10 * time.Second, rounds: 3, warmup: time.Second, benchtime: "1s", profile: true}
 	if quick {
 		s = settings{world: worldgen.Scaled(8000), duration: 1500 * time.Millisecond, rounds: 3, warmup: 300 * time.Millisecond, benchtime: "0.2s"}
+	}
+	if profileSeconds > 0 {
+		s.profile, s.profileDuration = true, time.Duration(profileSeconds)*time.Second
 	}
 	// The in-process cache logs through controller-runtime: errors only.
 	ctrllog.SetLogger(funcr.New(func(prefix, args string) {
@@ -193,17 +200,20 @@ func run(ctx context.Context, s settings, root, stateDir, bins string, workers i
 		// Rounds alternate between the two servers (and which goes first), and each figure
 		// is the median over the rounds: a burst of other work on the machine then skews
 		// one round of one side, not the comparison.
-		targets := []struct{ name, url string }{{"webhook", wh.url}, {"noop", noop.url}}
+		targets := []struct {
+			name string
+			srv  *server
+		}{{"webhook", wh}, {"noop", noop}}
 		rounds := map[string][]*loadResult{}
 		for round := range s.rounds {
 			for i := range targets {
 				t := targets[(i+round)%2]
-				r, err := ld.run(ctx, t.url, conc)
+				r, err := ld.run(ctx, t.srv.url, t.srv.Cmd.Process.Pid, conc)
 				if err != nil {
 					return fmt.Errorf("load %s c=%d: %w", t.name, conc, err)
 				}
-				logf("%-7s c=%-2d round %d: %8.0f req/s  p50 %6.0fµs  p99 %6.0fµs  p99.9 %6.0fµs  %d errors %s",
-					t.name, conc, round+1, r.RPS, r.P50US, r.P99US, r.P999US, r.Errors, r.FirstError)
+				logf("%-7s c=%-2d round %d: %8.0f req/s  p50 %6.0fµs  p99 %6.0fµs  p99.9 %6.0fµs  CPU/req server %4.0fµs load %4.0fµs  %d errors %s",
+					t.name, conc, round+1, r.RPS, r.P50US, r.P99US, r.P999US, r.ServerCPU, r.LoadCPU, r.Errors, r.FirstError)
 				rounds[t.name] = append(rounds[t.name], r)
 				errs += r.Errors
 			}
@@ -216,6 +226,8 @@ func run(ctx context.Context, s settings, root, stateDir, bins string, workers i
 			figs.add(p+"p50_us", r.P50US)
 			figs.add(p+"p99_us", r.P99US)
 			figs.add(p+"p999_us", r.P999US)
+			figs.add(p+"server_cpu_us_per_req", r.ServerCPU)
+			figs.add(p+"load_cpu_us_per_req", r.LoadCPU)
 			figs.add(p+"errors", r.Errors)
 		}
 		wr, nr := results[fmt.Sprintf("webhook/%d", conc)], results[fmt.Sprintf("noop/%d", conc)]
@@ -235,7 +247,11 @@ func run(ctx context.Context, s settings, root, stateDir, bins string, workers i
 	if s.profile {
 		// Not measured: profiling costs the server a little.
 		prof := filepath.Join(stateDir, "webhook-cpu-c8.pprof")
-		if err := wh.cpuProfile(ctx, ld, prof, 8); err != nil {
+		pld := ld
+		if s.profileDuration > 0 {
+			pld.duration = s.profileDuration + time.Second
+		}
+		if err := wh.cpuProfile(ctx, pld, prof, 8); err != nil {
 			return err
 		}
 		logf("CPU profile of the webhook under c=8 load: %s (go tool pprof -top bin/webhook %s)", prof, prof)

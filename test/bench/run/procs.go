@@ -244,7 +244,7 @@ func (s *server) cpuProfile(ctx context.Context, ld loader, path string, conc in
 		time.Sleep(ld.warmup + 200*time.Millisecond)
 		prof, profErr = get(ctx, fmt.Sprintf("%sprofile?seconds=%d", s.pprofURL, secs))
 	})
-	_, err := ld.run(ctx, s.url, conc)
+	_, err := ld.run(ctx, s.url, s.Cmd.Process.Pid, conc)
 	wg.Wait()
 	if err := errors.Join(err, profErr); err != nil {
 		return fmt.Errorf("CPU profile: %w", err)
