@@ -221,6 +221,9 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 	return mgr.Start(mgrCtx)
 }
 
+// syncGCPercent is the GC target (as GOGC) while the informers list the cluster.
+const syncGCPercent = 20
+
 // startup discovers the installed Gateway API kinds, registers the field indexes and
 // starts the informers, retrying until the API server answers; ready reports when that is
 // done and every informer has synced.
@@ -274,6 +277,16 @@ func (s *startup) run(ctx context.Context, mgr manager.Manager, cfg *config.Conf
 		return err
 	}
 	s.reverse.Store(reverse)
+	// Until the informers have synced, collect garbage more often than GOGC says: the
+	// initial lists leave garbage interleaved with the objects the cache keeps, and a heap
+	// allowed to double ends the sync with the cache spread over half-empty spans that the
+	// runtime can never return. A tight target packs the cache into fewer spans, for a lower
+	// resident size for the life of the process (and a lower peak at start-up), at the cost
+	// of a few more collections during the sync.
+	gcPercent := debug.SetGCPercent(syncGCPercent)
+	if gcPercent >= 0 && gcPercent < syncGCPercent {
+		debug.SetGCPercent(gcPercent) // already tighter
+	}
 	var synced []func() bool
 	for _, obj := range gwadmission.CacheObjects(s.available) {
 		inf, err := mgr.GetCache().GetInformer(ctx, obj, cache.BlockUntilSynced(false))
@@ -287,7 +300,9 @@ func (s *startup) run(ctx context.Context, mgr manager.Manager, cfg *config.Conf
 	go func() {
 		// The initial lists leave garbage several times the cache's size; hand it back to
 		// the OS once, rather than holding it as idle heap for the life of the process.
-		if mgr.GetCache().WaitForCacheSync(ctx) {
+		ok := mgr.GetCache().WaitForCacheSync(ctx)
+		debug.SetGCPercent(gcPercent)
+		if ok {
 			debug.FreeOSMemory()
 			log.Info("informers synced")
 		}

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,27 +52,36 @@ type readCloser struct {
 	io.Closer
 }
 
+// prefixDecoders are reused by reviewVersion: it runs on every review, and a decoder's
+// buffers are most of what it would otherwise allocate.
+var prefixDecoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewReader(nil)) }}
+
 // reviewVersion reads the apiVersion among the first keys of the start of a JSON object;
 // ok is false when it is not there (the next handler then decides).
 func reviewVersion(body []byte) (version string, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	dec := prefixDecoders.Get().(*jsontext.Decoder)
+	// A bytes.Buffer is read in place, without a copy.
+	dec.Reset(bytes.NewBuffer(body))
+	defer func() {
+		dec.Reset(bytes.NewReader(nil)) // drop the reference to body
+		prefixDecoders.Put(dec)
+	}()
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return "", false
 	}
 	for range 3 {
-		key, err := dec.Token()
-		if err != nil {
+		key, err := dec.ReadToken()
+		if err != nil || key.Kind() != '"' {
 			return "", false
 		}
-		if key == "apiVersion" {
-			var v string
-			if err := dec.Decode(&v); err != nil {
+		if key.String() == "apiVersion" {
+			v, err := dec.ReadToken()
+			if err != nil || v.Kind() != '"' {
 				return "", false
 			}
-			return v, true
+			return v.String(), true
 		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		if err := dec.SkipValue(); err != nil {
 			return "", false
 		}
 	}

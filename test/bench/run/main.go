@@ -47,6 +47,7 @@ type settings struct {
 	profile   bool   // take a CPU profile of the webhook in an extra, unmeasured load run
 	// profileDuration is the length of that profile (default: the load run's, less 1 s).
 	profileDuration time.Duration
+	hold            bool // stop after creating the world, and wait for an interrupt
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 		root, stateDir, bins string
 		workers              int
 		profileSeconds       int
+		hold                 bool
 	)
 	flag.BoolVar(&quick, "quick", false, "Small world (~8000 objects) and short runs: the same figures in under two minutes.")
 	flag.StringVar(&root, "repo", "", "Repository checkout (default: the gatewarden go.mod at or above the working directory).")
@@ -62,6 +64,7 @@ func main() {
 	flag.StringVar(&bins, "bin", "bin", "Directory (relative to -repo) with kube-apiserver, etcd, webhook, bench-load and bench-noop.")
 	flag.IntVar(&workers, "workers", 32, "Concurrent clients creating the world.")
 	flag.IntVar(&profileSeconds, "profile-seconds", 0, "Take the webhook's CPU profile under c=8 load for this long, with -quick too (0: 9 s without -quick, none with it).")
+	flag.BoolVar(&hold, "hold", false, "Create the world, then hold the control plane up (its kubeconfig in -state-dir) until interrupted, measuring nothing: for experiments by hand.")
 	flag.Parse()
 
 	s := settings{world: worldgen.Reference(), duration: 10 * time.Second, rounds: 3, warmup: time.Second, benchtime: "1s", profile: true}
@@ -80,6 +83,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	figs := &figures{}
+	s.hold = hold
 	err := run(ctx, s, root, stateDir, bins, workers, figs)
 	figs.print(os.Stdout)
 	if root, _ = repoRoot(root); root != "" && len(figs.list) > 0 {
@@ -141,6 +145,11 @@ func run(ctx context.Context, s settings, root, stateDir, bins string, workers i
 	figs.add("world_httproutes", len(w.HTTPRoutes))
 	figs.add("world_create_seconds", took.Seconds())
 	figs.add("world_create_objects_per_second", float64(w.Len())/took.Seconds())
+	if s.hold {
+		logf("world ready: KUBECONFIG=%s; holding the control plane until interrupted", cp.kubeconfig)
+		<-ctx.Done()
+		return nil
+	}
 
 	// Webhook and baseline.
 	certDir := filepath.Join(stateDir, "certs")
