@@ -154,7 +154,7 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 		return err
 	}
 	deps := &gwadmission.Deps{
-		Cached:  gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetCache(), st.reverseIndexes, st.available), "cache", metrics),
+		Cached:  gwadmission.InstrumentLookup(gwadmission.NewCachedLookup(mgr.GetCache(), st.reverseIndexes, st.available), "cache", metrics),
 		Live:    gwadmission.InstrumentLookup(gwadmission.NewLookup(mgr.GetAPIReader(), st.reverseIndexes, st.available), "apiserver", metrics),
 		Config:  cfg,
 		Log:     log,

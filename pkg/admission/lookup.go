@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -195,6 +196,10 @@ func SetupIndexes(ctx context.Context, informers InformerGetter, available func(
 			return nil, err
 		}
 	}
+	// No index of its own: registered for direct reads of its store by namespace.
+	if err := register(policy.KindReferenceGrant, &gwv1.ReferenceGrant{}, toolscache.Indexers{}); err != nil {
+		return nil, err
+	}
 	if available(policy.KindListenerSet) {
 		if err := register(policy.KindListenerSet, &gwv1.ListenerSet{}, toolscache.Indexers{
 			IndexRefNamespace: indexFunc(func(o client.Object) []string {
@@ -218,6 +223,29 @@ func (r *ReverseIndexes) objects(kind gwv1.Kind, index, key string) ([]any, erro
 		return nil, nil
 	}
 	return ix.ByIndex(index, key)
+}
+
+// store returns the informer store of kind, nil when it has none registered.
+func (r *ReverseIndexes) store(kind gwv1.Kind) toolscache.Indexer {
+	if r == nil {
+		return nil
+	}
+	return r.byKind[kind]
+}
+
+// get returns the cached object of kind namespace/name straight from its informer's store,
+// without the copy into a new object that a cache read makes; ok is false when the kind
+// has no registered store.
+func (r *ReverseIndexes) get(kind gwv1.Kind, namespace, name string) (obj any, exists, ok bool, err error) {
+	if r == nil {
+		return nil, false, false, nil
+	}
+	ix := r.byKind[kind]
+	if ix == nil {
+		return nil, false, false, nil
+	}
+	obj, exists, err = ix.GetByKey(namespace + "/" + name)
+	return obj, exists, true, err
 }
 
 // CacheObjects returns the objects the cache must hold (for cache.Options.ByObject and
@@ -248,6 +276,9 @@ type Lookup struct {
 	reader    client.Reader
 	reverse   func() *ReverseIndexes
 	available func(gwv1.Kind) bool
+	// direct reads Gateways and ReferenceGrants from the informers' stores themselves
+	// (NewCachedLookup): the objects the rules read on every review, without a copy.
+	direct bool
 }
 
 var _ policy.Lookup = (*Lookup)(nil)
@@ -257,8 +288,28 @@ func NewLookup(reader client.Reader, reverse func() *ReverseIndexes, available f
 	return &Lookup{reader: reader, reverse: reverse, available: available}
 }
 
+// NewCachedLookup returns the Lookup of the admission fast path: reader is the cache whose
+// informers carry the ReverseIndexes, and Gateways and ReferenceGrants are read from those
+// informers' stores directly. The objects returned are the cached ones, for reading only,
+// as with the cache's UnsafeDisableDeepCopy.
+func NewCachedLookup(cached client.Reader, reverse func() *ReverseIndexes, available func(gwv1.Kind) bool) *Lookup {
+	return &Lookup{reader: cached, reverse: reverse, available: available, direct: true}
+}
+
 // Gateway implements policy.Lookup.
 func (l *Lookup) Gateway(ctx context.Context, namespace, name string) (*gwv1.Gateway, error) {
+	if l.direct {
+		obj, exists, ok, err := l.reverse().get(policy.KindGateway, namespace, name)
+		switch {
+		case !ok:
+		case err != nil:
+			return nil, err
+		case !exists:
+			return nil, apierrors.NewNotFound(gwv1.Resource("gateways"), name)
+		default:
+			return obj.(*gwv1.Gateway), nil
+		}
+	}
 	gw := &gwv1.Gateway{}
 	return gw, l.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, gw)
 }
@@ -290,6 +341,19 @@ func (l *Lookup) NamespaceLabels(ctx context.Context, name string) (labels.Set, 
 
 // ReferenceGrants implements policy.Lookup.
 func (l *Lookup) ReferenceGrants(ctx context.Context, namespace string) ([]*gwv1.ReferenceGrant, error) {
+	if l.direct {
+		if ix := l.reverse().store(policy.KindReferenceGrant); ix != nil {
+			objs, err := ix.ByIndex(toolscache.NamespaceIndex, namespace)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]*gwv1.ReferenceGrant, 0, len(objs))
+			for _, o := range objs {
+				out = append(out, o.(*gwv1.ReferenceGrant))
+			}
+			return out, nil
+		}
+	}
 	list := &gwv1.ReferenceGrantList{}
 	if err := l.reader.List(ctx, list, client.InNamespace(namespace)); err != nil {
 		return nil, err

@@ -38,26 +38,55 @@ func grantAllows(grants []*gwv1.ReferenceGrant, fromKind gwv1.Kind, fromNamespac
 	return false
 }
 
-// grantCache reads each namespace's ReferenceGrants once per validation.
+// grantCache reads each namespace's ReferenceGrants once per validation. A Route's
+// references leave for one or two namespaces: a short slice serves them without the cost
+// of a map, which takes over past a few namespaces (a Gateway's certificateRefs may name
+// hundreds).
 type grantCache struct {
 	lk     Lookup
+	loaded []namespaceGrants
 	byNS   map[string][]*gwv1.ReferenceGrant
-	loaded map[string]bool
 }
 
-func newGrantCache(lk Lookup) *grantCache {
-	return &grantCache{lk: lk, byNS: map[string][]*gwv1.ReferenceGrant{}, loaded: map[string]bool{}}
+type namespaceGrants struct {
+	namespace string
+	grants    []*gwv1.ReferenceGrant
 }
+
+// grantCacheSlice is how many namespaces the slice holds before the map takes over.
+const grantCacheSlice = 8
+
+func newGrantCache(lk Lookup) *grantCache { return &grantCache{lk: lk} }
 
 func (c *grantCache) get(ctx context.Context, namespace string) ([]*gwv1.ReferenceGrant, error) {
-	if c.loaded[namespace] {
-		return c.byNS[namespace], nil
+	if c.byNS != nil {
+		if grants, ok := c.byNS[namespace]; ok {
+			return grants, nil
+		}
+	} else {
+		for _, l := range c.loaded {
+			if l.namespace == namespace {
+				return l.grants, nil
+			}
+		}
 	}
 	grants, err := c.lk.ReferenceGrants(ctx, namespace)
 	if err != nil {
 		return nil, err
 	}
-	c.byNS[namespace], c.loaded[namespace] = grants, true
+	switch {
+	case c.byNS != nil:
+		c.byNS[namespace] = grants
+	case len(c.loaded) < grantCacheSlice:
+		c.loaded = append(c.loaded, namespaceGrants{namespace, grants})
+	default:
+		c.byNS = make(map[string][]*gwv1.ReferenceGrant, 2*grantCacheSlice)
+		for _, l := range c.loaded {
+			c.byNS[l.namespace] = l.grants
+		}
+		c.byNS[namespace] = grants
+		c.loaded = nil
+	}
 	return grants, nil
 }
 

@@ -128,15 +128,25 @@ func RouteFromHTTPRoute(hr *gwv1.HTTPRoute) *Route {
 		ParentRefs: hr.Spec.ParentRefs,
 		Hostnames:  hr.Spec.Hostnames,
 	}
+	if len(hr.Spec.Rules) == 0 {
+		return r
+	}
+	r.Rules = make([]RouteRule, 0, len(hr.Spec.Rules))
+	r.Refs = make([]Ref, 0, backendRefCount(hr.Spec.Rules, func(rule gwv1.HTTPRouteRule) int { return len(rule.BackendRefs) }))
 	rulesPath := field.NewPath("spec", "rules")
 	for i, rule := range hr.Spec.Rules {
 		r.Rules = append(r.Rules, RouteRule{Name: rule.Name, Timeouts: rule.Timeouts})
 		rulePath := rulesPath.Index(i)
-		r.Refs = append(r.Refs, httpFilterRefs(rule.Filters, rulePath.Child("filters"))...)
+		if len(rule.Filters) > 0 {
+			r.Refs = append(r.Refs, httpFilterRefs(rule.Filters, rulePath.Child("filters"))...)
+		}
+		refsPath := rulePath.Child("backendRefs")
 		for j, br := range rule.BackendRefs {
-			brPath := rulePath.Child("backendRefs").Index(j)
+			brPath := refsPath.Index(j)
 			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, brPath))
-			r.Refs = append(r.Refs, httpFilterRefs(br.Filters, brPath.Child("filters"))...)
+			if len(br.Filters) > 0 {
+				r.Refs = append(r.Refs, httpFilterRefs(br.Filters, brPath.Child("filters"))...)
+			}
 		}
 	}
 	return r
@@ -149,15 +159,25 @@ func RouteFromGRPCRoute(gr *gwv1.GRPCRoute) *Route {
 		ParentRefs: gr.Spec.ParentRefs,
 		Hostnames:  gr.Spec.Hostnames,
 	}
+	if len(gr.Spec.Rules) == 0 {
+		return r
+	}
+	r.Rules = make([]RouteRule, 0, len(gr.Spec.Rules))
+	r.Refs = make([]Ref, 0, backendRefCount(gr.Spec.Rules, func(rule gwv1.GRPCRouteRule) int { return len(rule.BackendRefs) }))
 	rulesPath := field.NewPath("spec", "rules")
 	for i, rule := range gr.Spec.Rules {
 		r.Rules = append(r.Rules, RouteRule{Name: rule.Name})
 		rulePath := rulesPath.Index(i)
-		r.Refs = append(r.Refs, grpcFilterRefs(rule.Filters, rulePath.Child("filters"))...)
+		if len(rule.Filters) > 0 {
+			r.Refs = append(r.Refs, grpcFilterRefs(rule.Filters, rulePath.Child("filters"))...)
+		}
+		refsPath := rulePath.Child("backendRefs")
 		for j, br := range rule.BackendRefs {
-			brPath := rulePath.Child("backendRefs").Index(j)
+			brPath := refsPath.Index(j)
 			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, brPath))
-			r.Refs = append(r.Refs, grpcFilterRefs(br.Filters, brPath.Child("filters"))...)
+			if len(br.Filters) > 0 {
+				r.Refs = append(r.Refs, grpcFilterRefs(br.Filters, brPath.Child("filters"))...)
+			}
 		}
 	}
 	return r
@@ -170,13 +190,28 @@ func plainRoute(kind gwv1.Kind, meta metav1.ObjectMeta, parentRefs []gwv1.Parent
 		ParentRefs: parentRefs,
 		Hostnames:  hostnames,
 	}
+	if len(ruleRefs) == 0 {
+		return r
+	}
+	r.Refs = make([]Ref, 0, backendRefCount(ruleRefs, func(refs []gwv1.BackendRef) int { return len(refs) }))
 	rulesPath := field.NewPath("spec", "rules")
 	for i, refs := range ruleRefs {
+		refsPath := rulesPath.Index(i).Child("backendRefs")
 		for j, br := range refs {
-			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, rulesPath.Index(i).Child("backendRefs").Index(j)))
+			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, refsPath.Index(j)))
 		}
 	}
 	return r
+}
+
+// backendRefCount is the number of backendRefs of rules (without those in filters): the
+// capacity a Route's Refs start with.
+func backendRefCount[R any](rules []R, count func(R) int) int {
+	n := 0
+	for _, rule := range rules {
+		n += count(rule)
+	}
+	return n
 }
 
 // RouteFromTLSRoute reduces a TLSRoute.
