@@ -242,6 +242,11 @@ func run(ctx context.Context, s settings, root, stateDir, bins string, workers i
 		wr, nr := results[fmt.Sprintf("webhook/%d", conc)], results[fmt.Sprintf("noop/%d", conc)]
 		figs.add(fmt.Sprintf("e2e_c%d_throughput_ratio_vs_noop", conc), wr.RPS/nr.RPS)
 		figs.add(fmt.Sprintf("e2e_c%d_p99_ratio_vs_noop", conc), wr.P99US/nr.P99US)
+		// The same comparison in CPU time per review, server and load tool together: what
+		// the throughput ratio would be without the rounds' timing noise.
+		if wr.ServerCPU > 0 {
+			figs.add(fmt.Sprintf("e2e_c%d_cpu_ratio_vs_noop", conc), (nr.ServerCPU+nr.LoadCPU)/(wr.ServerCPU+wr.LoadCPU))
+		}
 	}
 	w8, n8, w1, n1 := results["webhook/8"], results["noop/8"], results["webhook/1"], results["noop/1"]
 	figs.add("e2e_throughput_rps", w8.RPS)
