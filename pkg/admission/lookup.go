@@ -344,14 +344,7 @@ func (l *Lookup) ReferenceGrants(ctx context.Context, namespace string) ([]*gwv1
 	if l.direct {
 		if ix := l.reverse().store(policy.KindReferenceGrant); ix != nil {
 			objs, err := ix.ByIndex(toolscache.NamespaceIndex, namespace)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]*gwv1.ReferenceGrant, 0, len(objs))
-			for _, o := range objs {
-				out = append(out, o.(*gwv1.ReferenceGrant))
-			}
-			return out, nil
+			return typed[gwv1.ReferenceGrant](objs), err
 		}
 	}
 	list := &gwv1.ReferenceGrantList{}
@@ -430,26 +423,21 @@ func (l *Lookup) Route(ctx context.Context, kind gwv1.Kind, namespace, name stri
 // GatewaysOfClass implements policy.Lookup through IndexGatewayClass.
 func (l *Lookup) GatewaysOfClass(ctx context.Context, class string) ([]*gwv1.Gateway, error) {
 	objs, err := l.reverse().objects(policy.KindGateway, IndexGatewayClass, class)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*gwv1.Gateway, 0, len(objs))
-	for _, o := range objs {
-		out = append(out, o.(*gwv1.Gateway))
-	}
-	return out, nil
+	return typed[gwv1.Gateway](objs), err
 }
 
 // TimeoutPolicies implements policy.Lookup through IndexPolicyTarget; without the
 // TimeoutPolicy CRD there are none.
 func (l *Lookup) TimeoutPolicies(ctx context.Context, kind gwv1.Kind, namespace, name string) ([]*policyv1a1.TimeoutPolicy, error) {
 	objs, err := l.reverse().objects(KindTimeoutPolicy, IndexPolicyTarget, parentKey(kind, namespace, name))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*policyv1a1.TimeoutPolicy, 0, len(objs))
+	return typed[policyv1a1.TimeoutPolicy](objs), err
+}
+
+// typed converts objects read from an informer store, all of type *T.
+func typed[T any](objs []any) []*T {
+	out := make([]*T, 0, len(objs))
 	for _, o := range objs {
-		out = append(out, o.(*policyv1a1.TimeoutPolicy))
+		out = append(out, o.(*T))
 	}
-	return out, nil
+	return out
 }
