@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -221,8 +222,12 @@ func run(ctx context.Context, webhookOpts webhook.Options, metricsAddr, probeAdd
 	return mgr.Start(mgrCtx)
 }
 
-// syncGCPercent is the GC target (as GOGC) while the informers list the cluster.
-const syncGCPercent = 20
+// syncGCPercent is the GC target (as GOGC) while the informers list the cluster, for at
+// most syncGCWindow.
+const (
+	syncGCPercent = 20
+	syncGCWindow  = 5 * time.Minute
+)
 
 // startup discovers the installed Gateway API kinds, registers the field indexes and
 // starts the informers, retrying until the API server answers; ready reports when that is
@@ -287,6 +292,12 @@ func (s *startup) run(ctx context.Context, mgr manager.Manager, cfg *config.Conf
 	if gcPercent >= 0 && gcPercent < syncGCPercent {
 		debug.SetGCPercent(gcPercent) // already tighter
 	}
+	// Restored once synced, or after syncGCWindow if a kind never syncs (say, RBAC
+	// forbids listing it): a server that stays unready should not also pay the tight
+	// target for good.
+	var restoreGC sync.Once
+	restore := func() { restoreGC.Do(func() { debug.SetGCPercent(gcPercent) }) }
+	time.AfterFunc(syncGCWindow, restore)
 	var synced []func() bool
 	for _, obj := range gwadmission.CacheObjects(s.available) {
 		inf, err := mgr.GetCache().GetInformer(ctx, obj, cache.BlockUntilSynced(false))
@@ -301,7 +312,7 @@ func (s *startup) run(ctx context.Context, mgr manager.Manager, cfg *config.Conf
 		// The initial lists leave garbage several times the cache's size; hand it back to
 		// the OS once, rather than holding it as idle heap for the life of the process.
 		ok := mgr.GetCache().WaitForCacheSync(ctx)
-		debug.SetGCPercent(gcPercent)
+		restore()
 		if ok {
 			debug.FreeOSMemory()
 			log.Info("informers synced")
