@@ -138,7 +138,8 @@ type indexedInformer interface {
 // namespace, Gateways by class, TimeoutPolicies by target) from client-go indexers that
 // SetupIndexes registers on the informers themselves: one key per value, where
 // controller-runtime's IndexField keeps two (namespaced and cluster-wide), and reads
-// without List's copying into typed lists.
+// without List's copying into typed lists. It also holds the Gateway and ReferenceGrant
+// stores, which the cached Lookup reads directly.
 type ReverseIndexes struct {
 	byKind map[gwv1.Kind]toolscache.Indexer
 }
@@ -225,27 +226,13 @@ func (r *ReverseIndexes) objects(kind gwv1.Kind, index, key string) ([]any, erro
 	return ix.ByIndex(index, key)
 }
 
-// store returns the informer store of kind, nil when it has none registered.
+// store returns the informer store of kind, for reads without the copy a cache read
+// makes; nil when it has none registered (or before SetupIndexes).
 func (r *ReverseIndexes) store(kind gwv1.Kind) toolscache.Indexer {
 	if r == nil {
 		return nil
 	}
 	return r.byKind[kind]
-}
-
-// get returns the cached object of kind namespace/name straight from its informer's store,
-// without the copy into a new object that a cache read makes; ok is false when the kind
-// has no registered store.
-func (r *ReverseIndexes) get(kind gwv1.Kind, namespace, name string) (obj any, exists, ok bool, err error) {
-	if r == nil {
-		return nil, false, false, nil
-	}
-	ix := r.byKind[kind]
-	if ix == nil {
-		return nil, false, false, nil
-	}
-	obj, exists, err = ix.GetByKey(namespace + "/" + name)
-	return obj, exists, true, err
 }
 
 // CacheObjects returns the objects the cache must hold (for cache.Options.ByObject and
@@ -299,14 +286,14 @@ func NewCachedLookup(cached client.Reader, reverse func() *ReverseIndexes, avail
 // Gateway implements policy.Lookup.
 func (l *Lookup) Gateway(ctx context.Context, namespace, name string) (*gwv1.Gateway, error) {
 	if l.direct {
-		obj, exists, ok, err := l.reverse().get(policy.KindGateway, namespace, name)
-		switch {
-		case !ok:
-		case err != nil:
-			return nil, err
-		case !exists:
-			return nil, apierrors.NewNotFound(gwv1.Resource("gateways"), name)
-		default:
+		if ix := l.reverse().store(policy.KindGateway); ix != nil {
+			obj, exists, err := ix.GetByKey(namespace + "/" + name)
+			switch {
+			case err != nil:
+				return nil, err
+			case !exists:
+				return nil, apierrors.NewNotFound(gwv1.Resource("gateways"), name)
+			}
 			return obj.(*gwv1.Gateway), nil
 		}
 	}

@@ -101,26 +101,6 @@ func objectRef(ref gwv1.ObjectReference, what string, fldPath *field.Path) Ref {
 	return r
 }
 
-func httpFilterRefs(filters []gwv1.HTTPRouteFilter, fldPath *field.Path) []Ref {
-	var refs []Ref
-	for i, f := range filters {
-		if f.RequestMirror != nil {
-			refs = append(refs, backendRef(f.RequestMirror.BackendRef, fldPath.Index(i).Child("requestMirror", "backendRef")))
-		}
-	}
-	return refs
-}
-
-func grpcFilterRefs(filters []gwv1.GRPCRouteFilter, fldPath *field.Path) []Ref {
-	var refs []Ref
-	for i, f := range filters {
-		if f.RequestMirror != nil {
-			refs = append(refs, backendRef(f.RequestMirror.BackendRef, fldPath.Index(i).Child("requestMirror", "backendRef")))
-		}
-	}
-	return refs
-}
-
 // RouteFromHTTPRoute reduces an HTTPRoute, including the backendRefs inside its filters.
 func RouteFromHTTPRoute(hr *gwv1.HTTPRoute) *Route {
 	r := &Route{
@@ -128,27 +108,14 @@ func RouteFromHTTPRoute(hr *gwv1.HTTPRoute) *Route {
 		ParentRefs: hr.Spec.ParentRefs,
 		Hostnames:  hr.Spec.Hostnames,
 	}
-	if len(hr.Spec.Rules) == 0 {
-		return r
-	}
-	r.Rules = make([]RouteRule, 0, len(hr.Spec.Rules))
-	r.Refs = make([]Ref, 0, backendRefCount(hr.Spec.Rules, func(rule gwv1.HTTPRouteRule) int { return len(rule.BackendRefs) }))
-	rulesPath := field.NewPath("spec", "rules")
-	for i, rule := range hr.Spec.Rules {
-		r.Rules = append(r.Rules, RouteRule{Name: rule.Name, Timeouts: rule.Timeouts})
-		rulePath := rulesPath.Index(i)
-		if len(rule.Filters) > 0 {
-			r.Refs = append(r.Refs, httpFilterRefs(rule.Filters, rulePath.Child("filters"))...)
-		}
-		refsPath := rulePath.Child("backendRefs")
-		for j, br := range rule.BackendRefs {
-			brPath := refsPath.Index(j)
-			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, brPath))
-			if len(br.Filters) > 0 {
-				r.Refs = append(r.Refs, httpFilterRefs(br.Filters, brPath.Child("filters"))...)
-			}
-		}
-	}
+	reduceRules(r, hr.Spec.Rules,
+		func(x gwv1.HTTPRouteRule) (RouteRule, []gwv1.HTTPRouteFilter, []gwv1.HTTPBackendRef) {
+			return RouteRule{Name: x.Name, Timeouts: x.Timeouts}, x.Filters, x.BackendRefs
+		},
+		func(b gwv1.HTTPBackendRef) (gwv1.BackendObjectReference, []gwv1.HTTPRouteFilter) {
+			return b.BackendObjectReference, b.Filters
+		},
+		func(f gwv1.HTTPRouteFilter) *gwv1.HTTPRequestMirrorFilter { return f.RequestMirror })
 	return r
 }
 
@@ -159,28 +126,61 @@ func RouteFromGRPCRoute(gr *gwv1.GRPCRoute) *Route {
 		ParentRefs: gr.Spec.ParentRefs,
 		Hostnames:  gr.Spec.Hostnames,
 	}
-	if len(gr.Spec.Rules) == 0 {
-		return r
+	reduceRules(r, gr.Spec.Rules,
+		func(x gwv1.GRPCRouteRule) (RouteRule, []gwv1.GRPCRouteFilter, []gwv1.GRPCBackendRef) {
+			return RouteRule{Name: x.Name}, x.Filters, x.BackendRefs
+		},
+		func(b gwv1.GRPCBackendRef) (gwv1.BackendObjectReference, []gwv1.GRPCRouteFilter) {
+			return b.BackendObjectReference, b.Filters
+		},
+		func(f gwv1.GRPCRouteFilter) *gwv1.HTTPRequestMirrorFilter { return f.RequestMirror })
+	return r
+}
+
+// reduceRules fills r's Rules and Refs from the rules of an HTTPRoute or a GRPCRoute,
+// whose rule (R), backendRef (B) and filter (F) types differ but have the same shape:
+// each rule's backendRefs, and the RequestMirror backendRefs of the filters on a rule and
+// on each of its backendRefs.
+func reduceRules[R, B, F any](r *Route, rules []R,
+	rule func(R) (RouteRule, []F, []B),
+	backend func(B) (gwv1.BackendObjectReference, []F),
+	mirror func(F) *gwv1.HTTPRequestMirrorFilter,
+) {
+	if len(rules) == 0 {
+		return
 	}
-	r.Rules = make([]RouteRule, 0, len(gr.Spec.Rules))
-	r.Refs = make([]Ref, 0, backendRefCount(gr.Spec.Rules, func(rule gwv1.GRPCRouteRule) int { return len(rule.BackendRefs) }))
-	rulesPath := field.NewPath("spec", "rules")
-	for i, rule := range gr.Spec.Rules {
-		r.Rules = append(r.Rules, RouteRule{Name: rule.Name})
-		rulePath := rulesPath.Index(i)
-		if len(rule.Filters) > 0 {
-			r.Refs = append(r.Refs, grpcFilterRefs(rule.Filters, rulePath.Child("filters"))...)
-		}
-		refsPath := rulePath.Child("backendRefs")
-		for j, br := range rule.BackendRefs {
-			brPath := refsPath.Index(j)
-			r.Refs = append(r.Refs, backendRef(br.BackendObjectReference, brPath))
-			if len(br.Filters) > 0 {
-				r.Refs = append(r.Refs, grpcFilterRefs(br.Filters, brPath.Child("filters"))...)
+	r.Rules = make([]RouteRule, 0, len(rules))
+	refs := 0
+	for _, x := range rules {
+		_, _, backends := rule(x)
+		refs += len(backends)
+	}
+	r.Refs = make([]Ref, 0, refs)
+	filterRefs := func(filters []F, fldPath *field.Path) {
+		for i, f := range filters {
+			if m := mirror(f); m != nil {
+				r.Refs = append(r.Refs, backendRef(m.BackendRef, fldPath.Index(i).Child("requestMirror", "backendRef")))
 			}
 		}
 	}
-	return r
+	rulesPath := field.NewPath("spec", "rules")
+	for i, x := range rules {
+		reduced, filters, backends := rule(x)
+		r.Rules = append(r.Rules, reduced)
+		rulePath := rulesPath.Index(i)
+		if len(filters) > 0 {
+			filterRefs(filters, rulePath.Child("filters"))
+		}
+		refsPath := rulePath.Child("backendRefs")
+		for j, b := range backends {
+			ref, brFilters := backend(b)
+			brPath := refsPath.Index(j)
+			r.Refs = append(r.Refs, backendRef(ref, brPath))
+			if len(brFilters) > 0 {
+				filterRefs(brFilters, brPath.Child("filters"))
+			}
+		}
+	}
 }
 
 // plainRoute reduces a Route kind whose rules hold only backendRefs (TLS, TCP, UDP).
@@ -193,7 +193,11 @@ func plainRoute(kind gwv1.Kind, meta metav1.ObjectMeta, parentRefs []gwv1.Parent
 	if len(ruleRefs) == 0 {
 		return r
 	}
-	r.Refs = make([]Ref, 0, backendRefCount(ruleRefs, func(refs []gwv1.BackendRef) int { return len(refs) }))
+	n := 0
+	for _, refs := range ruleRefs {
+		n += len(refs)
+	}
+	r.Refs = make([]Ref, 0, n)
 	rulesPath := field.NewPath("spec", "rules")
 	for i, refs := range ruleRefs {
 		refsPath := rulesPath.Index(i).Child("backendRefs")
@@ -202,16 +206,6 @@ func plainRoute(kind gwv1.Kind, meta metav1.ObjectMeta, parentRefs []gwv1.Parent
 		}
 	}
 	return r
-}
-
-// backendRefCount is the number of backendRefs of rules (without those in filters): the
-// capacity a Route's Refs start with.
-func backendRefCount[R any](rules []R, count func(R) int) int {
-	n := 0
-	for _, rule := range rules {
-		n += count(rule)
-	}
-	return n
 }
 
 // RouteFromTLSRoute reduces a TLSRoute.
